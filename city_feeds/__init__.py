@@ -1,0 +1,1 @@
+"""City data feeds: sources, normalised items, info cards, ticker and emergency alerts."""

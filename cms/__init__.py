@@ -1,0 +1,1 @@
+"""Public site (Wagtail pages), residents' accounts and submissions, moderation."""

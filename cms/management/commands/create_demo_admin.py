@@ -1,0 +1,35 @@
+"""Create the demo administrator of a local installation and print its credentials."""
+
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Create (once) the demo administrator and print its credentials."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--username", default="admin")
+        parser.add_argument("--email", default="admin@carillon.localhost")
+
+    def handle(self, *args: object, **options: str) -> None:
+        credentials = Path(settings.VAR_DIR) / "demo-admin.txt"
+        username = options["username"]
+        user_model = get_user_model()
+        password = credentials.read_text().strip() if credentials.exists() else ""
+        user = user_model.objects.filter(username=username).first()
+        if user is None or not password or not user.check_password(password):
+            password = password or secrets.token_urlsafe(12)
+            if user is None:
+                user = user_model.objects.create_superuser(username, options["email"], password)
+            else:
+                user.set_password(password)
+                user.is_superuser = user.is_staff = user.is_active = True
+                user.save()
+            credentials.parent.mkdir(parents=True, exist_ok=True)
+            credentials.write_text(password + "\n")
+            credentials.chmod(0o600)
+        self.stdout.write(f"Demo administrator: user '{username}', password '{password}'")

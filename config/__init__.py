@@ -1,0 +1,5 @@
+"""Carillon's project configuration: settings, Celery application, URLs, WSGI/ASGI entry points."""
+
+from .celery_app import app as celery_app
+
+__all__ = ["celery_app"]

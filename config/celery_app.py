@@ -1,0 +1,19 @@
+"""The Celery application: configured from Django settings (``CELERY_*``), tasks autodiscovered."""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = Celery("carillon")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = (Queue("default"), Queue("transcode"))
+app.autodiscover_tasks()
+
+
+@app.task(name="carillon.ping", ignore_result=False)
+def ping() -> str:
+    """Answer ``pong``: proves that a worker consumes the queue and the results come back."""
+    return "pong"

@@ -1,0 +1,1 @@
+"""Programming rules, the timeline builder and the as-run log."""

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Print the local nginx configuration for `make run`: it listens on CARILLON_PORT, serves public
+# media (segments, playlists, posters) and static files from disk, buffers uploads, and passes
+# everything else to the web process.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+PORT="${CARILLON_PORT:-8000}"
+WEB_PORT="${CARILLON_WEB_PORT:-8001}"
+USER_LINE=""
+if [ "$(id -u)" -eq 0 ]; then USER_LINE="user root;"; fi
+cat <<CONF
+$USER_LINE
+worker_processes 1;
+pid $ROOT/var/nginx/nginx.pid;
+error_log stderr warn;
+events { worker_connections 1024; }
+http {
+  include /etc/nginx/mime.types;
+  types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; }
+  default_type application/octet-stream;
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  client_body_temp_path $ROOT/var/nginx/client_body;
+  proxy_temp_path $ROOT/var/nginx/proxy;
+  fastcgi_temp_path $ROOT/var/nginx/fastcgi;
+  uwsgi_temp_path $ROOT/var/nginx/uwsgi;
+  scgi_temp_path $ROOT/var/nginx/scgi;
+  client_max_body_size 0;
+  client_body_buffer_size 1m;
+  proxy_request_buffering on;
+  server_tokens off;
+
+  server {
+    listen 127.0.0.1:$PORT;
+    location /static/ { alias $ROOT/var/static/; expires 7d; }
+    location /media/public/ {
+      alias $ROOT/var/media/public/;
+      add_header Access-Control-Allow-Origin "*" always;
+      location ~ \.m3u8\$ { add_header Cache-Control "max-age=2" always; add_header Access-Control-Allow-Origin "*" always; }
+      location ~ \.ts\$ { add_header Cache-Control "public, max-age=86400, immutable" always; add_header Access-Control-Allow-Origin "*" always; }
+    }
+    location /media/private/ { return 404; }
+    location / {
+      proxy_pass http://127.0.0.1:$WEB_PORT;
+      proxy_http_version 1.1;
+      proxy_set_header Host \$http_host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+      proxy_read_timeout 3600s;
+    }
+  }
+}
+CONF

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `make run`: prepare the embedded database and demo content, then start every process
+# (web, workers, beat, nginx, and Redis when none answers) under one Procfile runner.
+# Ctrl-C stops them all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$(pwd)"
+export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.local}"
+export CARILLON_PORT="${CARILLON_PORT:-8000}"
+export CARILLON_WEB_PORT="${CARILLON_WEB_PORT:-8001}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+export PYTHONUNBUFFERED=1
+PY=.venv/bin/python
+mkdir -p var/run var/log var/media/public var/media/private var/nginx
+
+for port in "$CARILLON_PORT" "$CARILLON_WEB_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "Port $port is already in use: is Carillon already running? Stop it first." >&2
+    exit 1
+  fi
+done
+
+$PY manage.py migrate --noinput
+$PY manage.py collectstatic --noinput --verbosity 0
+$PY manage.py create_demo_admin
+$PY manage.py seed_demo
+
+cp Procfile var/run/Procfile
+if ! .venv/bin/python - "$REDIS_URL" <<'PYEOF'
+import sys
+from redis import Redis
+try:
+    Redis.from_url(sys.argv[1], socket_connect_timeout=1).ping()
+except Exception:
+    sys.exit(1)
+PYEOF
+then
+  redis_port="$(.venv/bin/python -c 'import sys,urllib.parse as u; print(u.urlparse(sys.argv[1]).port or 6379)' "$REDIS_URL")"
+  echo "No Redis answers at $REDIS_URL: starting one for this run."
+  echo "redis: redis-server --bind 127.0.0.1 --port $redis_port --save '' --appendonly no --dir $ROOT/var/run" >> var/run/Procfile
+fi
+
+scripts/nginx-conf.sh > var/nginx/nginx.conf
+echo "nginx: nginx -p $ROOT/var/nginx -c $ROOT/var/nginx/nginx.conf -g 'daemon off;'" >> var/run/Procfile
+
+echo
+echo "Carillon starts at http://127.0.0.1:$CARILLON_PORT/ (admin: http://127.0.0.1:$CARILLON_PORT/admin/)"
+echo "Press Ctrl-C to stop every process."
+echo
+exec .venv/bin/honcho -f var/run/Procfile -d "$ROOT" start

@@ -1,0 +1,36 @@
+"""``seed_demo`` and ``create_demo_admin`` can run on every ``make run``."""
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+from wagtail.models import Site
+
+from cms.models import HomePage
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_is_idempotent() -> None:
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+    assert HomePage.objects.count() == 1
+    assert Site.objects.filter(is_default_site=True).count() == 1
+
+
+def test_create_demo_admin_prints_working_credentials_and_keeps_them(
+    settings, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    settings.VAR_DIR = tmp_path
+    first, second = StringIO(), StringIO()
+    call_command("create_demo_admin", stdout=first)
+    call_command("create_demo_admin", stdout=second)
+    assert first.getvalue() == second.getvalue()
+    password = first.getvalue().split("password '")[1].split("'")[0]
+    assert get_user_model().objects.filter(username="admin", is_superuser=True).count() == 1
+    client = Client()
+    assert client.login(username="admin", password=password)
+    assert client.get("/admin/").status_code == 200

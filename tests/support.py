@@ -1,0 +1,36 @@
+"""What tests share besides fixtures: paths and running child processes."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# The command prefix that runs ``manage.py`` with the suite's Python.
+MANAGE = [sys.executable, str(ROOT / "manage.py")]
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The environment for a child process of the suite (same Python, no stray .env)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    env.update({"DJANGO_READ_DOT_ENV_FILE": "false", "PYTHONPATH": str(ROOT)})
+    env.update(extra)
+    return env
+
+
+def run(
+    cmd: list[str], env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run a command from the project root and capture its output as text."""
+    return subprocess.run(
+        cmd, capture_output=True, text=True, cwd=ROOT, check=False, env=env, timeout=timeout
+    )
+
+
+def which(name: str) -> str:
+    path = shutil.which(name)
+    assert path, f"{name} is not installed"
+    return path
