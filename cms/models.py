@@ -15,13 +15,15 @@ from wagtail.search import index
 class HomePage(Page):
     """The city's channel home page: what Carillon is and how residents take part."""
 
-    tagline = models.CharField(
-        _("tagline"),
+    tagline: "models.CharField[str, str]" = models.CharField(
+        verbose_name=_("tagline"),
         max_length=200,
         blank=True,
         help_text=_("One sentence shown under the title."),
     )
-    intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link"])
+    intro = RichTextField(
+        verbose_name=_("introduction"), blank=True, features=["bold", "italic", "link"]
+    )
 
     content_panels = [*Page.content_panels, FieldPanel("tagline"), FieldPanel("intro")]
     search_fields = [*Page.search_fields, index.SearchField("intro")]

@@ -1,6 +1,7 @@
 """Build the ``STORAGES`` setting: local files by default, S3 (or MinIO) when a bucket is set.
 
-Two aliases besides Django's ``default`` and ``staticfiles``:
+Django's ``default`` holds Wagtail's images and documents (editorial, public, under
+``public/cms``). Two aliases besides it and ``staticfiles``:
 - ``private``: originals and work files, never public (signed, short-lived URLs on S3);
 - ``public``: segments, playlists and posters at stable unsigned URLs (a CDN may front them).
 On S3 both live in one bucket under the ``private/`` and ``public/`` prefixes; the bucket's
@@ -10,21 +11,32 @@ policy makes ``public/`` readable by anyone and nothing else.
 from pathlib import Path
 from typing import Any
 
+from django.core.files.storage import FileSystemStorage
+
 FILESYSTEM = "django.core.files.storage.FileSystemStorage"
+PRIVATE_FILESYSTEM = "config.storage.PrivateFileSystemStorage"
 S3 = "storages.backends.s3.S3Storage"
 STATICFILES = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+
+
+class PrivateFileSystemStorage(FileSystemStorage):
+    """Local private files: they have no URL, so nothing can link to them by mistake."""
+
+    def url(self, name: str | None) -> str:
+        raise ValueError(f"private file {name!r} has no public URL")
 
 
 def local_storages(*, media_root: Path, public_url: str) -> dict[str, Any]:
     """Storages on the local disk: ``<media_root>/private`` and ``<media_root>/public``."""
     return {
+        # Wagtail's images and documents: editorial content, public.
         "default": {
             "BACKEND": FILESYSTEM,
-            "OPTIONS": {"location": media_root / "private" / "default", "base_url": None},
+            "OPTIONS": {"location": media_root / "public" / "cms", "base_url": f"{public_url}cms/"},
         },
         "private": {
-            "BACKEND": FILESYSTEM,
-            "OPTIONS": {"location": media_root / "private", "base_url": None},
+            "BACKEND": PRIVATE_FILESYSTEM,
+            "OPTIONS": {"location": media_root / "private"},
         },
         "public": {
             "BACKEND": FILESYSTEM,
@@ -61,7 +73,7 @@ def s3_storages(
         public["custom_domain"] = rest.rstrip("/")
         public["url_protocol"] = f"{scheme}:"
     return {
-        "default": {"BACKEND": S3, "OPTIONS": {**private, "location": "private/default"}},
+        "default": {"BACKEND": S3, "OPTIONS": {**public, "location": "public/cms"}},
         "private": {
             "BACKEND": S3,
             "OPTIONS": {**private, "location": "private", "querystring_expire": 900},

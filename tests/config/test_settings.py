@@ -89,7 +89,8 @@ def test_embedded_sqlite_lets_several_processes_write_at_once(tmp_path: Path) ->
             sys.executable,
             "-c",
             "import django; django.setup(); from django.db import connection;"
-            "c = connection.cursor(); c.execute('SELECT COUNT(*), MAX(n) FROM counter'); print(*c.fetchone())",
+            "c = connection.cursor(); c.execute('SELECT COUNT(*), MAX(n) FROM counter');"
+            "print(*c.fetchone())",
         ],
         env,
     )

@@ -16,7 +16,7 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         bucket = settings.AWS_STORAGE_BUCKET_NAME
         if not bucket:
-            self.stdout.write("Local storage in use (AWS_STORAGE_BUCKET_NAME is empty): nothing to do.")
+            self.stdout.write("Local storage (AWS_STORAGE_BUCKET_NAME is empty): nothing to do.")
             return
         client = boto3.client(
             "s3",
