@@ -22,6 +22,8 @@ for cmd in "${!NEED[@]}"; do
 done
 # The test suite needs a PostgreSQL server; install one where none is installed.
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then missing+=(postgresql); fi
+# Debian's Python needs python3-venv to create the project's virtual environment.
+python3 -c "import ensurepip, venv" >/dev/null 2>&1 || missing+=(python3-venv)
 # Fonts for the pages' screenshots and for the cards drawn by ffmpeg.
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 

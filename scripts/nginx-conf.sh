@@ -16,7 +16,6 @@ error_log stderr warn;
 events { worker_connections 1024; }
 http {
   include /etc/nginx/mime.types;
-  types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; }
   default_type application/octet-stream;
   access_log off;
   sendfile on;

@@ -22,8 +22,8 @@ done
 
 $PY manage.py migrate --noinput
 $PY manage.py collectstatic --noinput --verbosity 0
-$PY manage.py create_demo_admin
 $PY manage.py seed_demo
+$PY manage.py create_demo_admin
 
 cp Procfile var/run/Procfile
 if ! .venv/bin/python - "$REDIS_URL" <<'PYEOF'
