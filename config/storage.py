@@ -36,11 +36,15 @@ def local_storages(*, media_root: Path, public_url: str) -> dict[str, Any]:
         },
         "private": {
             "BACKEND": PRIVATE_FILESYSTEM,
-            "OPTIONS": {"location": media_root / "private"},
+            "OPTIONS": {"location": media_root / "private", "allow_overwrite": True},
         },
         "public": {
             "BACKEND": FILESYSTEM,
-            "OPTIONS": {"location": media_root / "public", "base_url": public_url},
+            "OPTIONS": {
+                "location": media_root / "public",
+                "base_url": public_url,
+                "allow_overwrite": True,
+            },
         },
         "staticfiles": STATICFILES,
     }

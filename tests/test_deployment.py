@@ -78,6 +78,7 @@ def test_compose_defines_every_service_of_the_channel() -> None:
 
 def test_app_services_merge_the_shared_carillon_definition() -> None:
     root = yaml.compose(COMPOSE.read_text())
+    assert isinstance(root, yaml.MappingNode)
     top = {key.value: value for key, value in root.value}
     anchor = top["x-carillon"]
     service_nodes = {key.value: value for key, value in top["services"].value}

@@ -3,6 +3,7 @@
 Every variable read here is documented in ``.env.example`` and the README.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -16,6 +17,9 @@ VAR_DIR = BASE_DIR / "var"
 env = environ.Env()
 if env.bool("DJANGO_READ_DOT_ENV_FILE", default=True) and (BASE_DIR / ".env").exists():
     env.read_env(str(BASE_DIR / ".env"))
+# A variable left empty (as in a copied .env.example) means "use the default", not "".
+for _name in [name for name, value in os.environ.items() if value == ""]:
+    del os.environ[_name]
 
 # --- General -----------------------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -198,7 +202,30 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_WORKER_SEND_TASK_EVENTS = True
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "sweep-transcode-jobs": {
+        "task": "broadcasting.tasks.sweep_transcode_jobs",
+        "schedule": env.int("CARILLON_SWEEP_INTERVAL", default=30),
+        "options": {"expires": 25},
+    },
+}
+
+# --- Media pipeline ----------------------------------------------------------------------------
+CARILLON_UPLOAD_MAX_BYTES = env.int("CARILLON_UPLOAD_MAX_BYTES", default=4 * 1024**3)
+CARILLON_MAX_DURATION_SECONDS = env.int("CARILLON_MAX_DURATION_SECONDS", default=2 * 3600)
+CARILLON_MAX_FRAME_SIZE = env.int("CARILLON_MAX_FRAME_SIZE", default=4096)
+CARILLON_MAX_STREAMS = env.int("CARILLON_MAX_STREAMS", default=16)
+CARILLON_WORK_DIR = Path(env("CARILLON_WORK_DIR", default=str(VAR_DIR / "work")))
+# Limits of one ffmpeg run: memory (bytes), CPU time and wall time as multiples of the duration.
+CARILLON_FFMPEG_MEMORY_BYTES = env.int("CARILLON_FFMPEG_MEMORY_BYTES", default=6 * 1024**3)
+CARILLON_FFMPEG_TIME_FACTOR = env.float("CARILLON_FFMPEG_TIME_FACTOR", default=20.0)
+CARILLON_FFMPEG_MIN_SECONDS = env.int("CARILLON_FFMPEG_MIN_SECONDS", default=300)
+# Jobs: attempts before an asset is failed, heartbeat age after which a worker is presumed dead,
+# and how long a queued job may wait for its message before the sweeper enqueues it again.
+CARILLON_TRANSCODE_MAX_ATTEMPTS = env.int("CARILLON_TRANSCODE_MAX_ATTEMPTS", default=3)
+CARILLON_TRANSCODE_HEARTBEAT_TIMEOUT = env.int("CARILLON_TRANSCODE_HEARTBEAT_TIMEOUT", default=120)
+CARILLON_TRANSCODE_REQUEUE_AFTER = env.int("CARILLON_TRANSCODE_REQUEUE_AFTER", default=60)
+CARILLON_SWEEP_INTERVAL = env.int("CARILLON_SWEEP_INTERVAL", default=30)
 
 # --- Security ----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -1,7 +1,11 @@
 """Settings for the test suite: real PostgreSQL and Redis over real connections."""
 
 from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR, env
+from pathlib import Path
+
+from config.storage import local_storages
+
+from .base import DATABASES, PUBLIC_MEDIA_URL, VAR_DIR, env
 
 DEBUG = False
 SECRET_KEY = "carillon-tests-only"
@@ -21,4 +25,6 @@ CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-MEDIA_ROOT = VAR_DIR / "test-media"
+MEDIA_ROOT = Path(env("CARILLON_MEDIA_ROOT", default=str(VAR_DIR / "test-media")))
+STORAGES = local_storages(media_root=MEDIA_ROOT, public_url=PUBLIC_MEDIA_URL)
+CARILLON_WORK_DIR = Path(env("CARILLON_WORK_DIR", default=str(VAR_DIR / "test-work")))
