@@ -22,8 +22,8 @@ done
 
 $PY manage.py migrate --noinput
 $PY manage.py collectstatic --noinput --verbosity 0
+$PY manage.py create_demo_admin > var/run/demo-admin.txt
 $PY manage.py seed_demo
-$PY manage.py create_demo_admin
 
 cp Procfile var/run/Procfile
 if ! .venv/bin/python - "$REDIS_URL" <<'PYEOF'
@@ -45,6 +45,8 @@ echo "nginx: nginx -p $ROOT/var/nginx -c $ROOT/var/nginx/nginx.conf -g 'daemon o
 
 echo
 echo "Carillon starts at http://127.0.0.1:$CARILLON_PORT/ (admin: http://127.0.0.1:$CARILLON_PORT/admin/)"
+cat var/run/demo-admin.txt
+echo "Demo videos are transcoded by the workers in the first minutes; see Vidéos in the admin."
 echo "Press Ctrl-C to stop every process."
 echo
 exec .venv/bin/honcho -f var/run/Procfile -d "$ROOT" start

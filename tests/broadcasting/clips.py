@@ -205,3 +205,116 @@ def avi_header_with_playlist_body(folder: Path, secret: Path) -> Path:
     body = f"#EXTM3U\n#EXTINF:10.0,\nfile://{secret}\n#EXT-X-ENDLIST\n".encode()
     path.write_bytes(b"RIFF" + len(body).to_bytes(4, "little") + b"AVI LIST" + body)
     return path
+
+
+# --- Added for the intake and probe tests (append only; the clips above are shared). ---
+
+
+def variable_frame_rate_jittered(folder: Path, seconds: float = 4.0) -> Path:
+    """Really variable frame intervals (33 ms ± up to 19 ms), in a millisecond time base.
+
+    ``variable_frame_rate`` above jitters in the 1/30 s time base of its source, where the
+    offset truncates to zero ticks, and ffmpeg 5.1 encodes in 1/frame-rate: its frames come
+    out evenly spaced. Here the filter and the encoder both work in milliseconds.
+    """
+    return _make(
+        folder / "vfr-jittered.mkv",
+        *_video("640x360", "30", seconds), *_audio(seconds),
+        "-vf", "settb=1/1000,setpts='PTS+0.02*sin(N)/TB'", "-fps_mode", "vfr",
+        "-enc_time_base:v", "1:1000",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+        "-shortest",
+    )  # fmt: skip
+
+
+def _set_first_tkhd_matrix(data: bytearray, matrix: tuple[int, ...]) -> None:
+    """Write a 3x3 display matrix (16.16 / 2.30 fixed point) into the first track header."""
+    import struct
+
+    def boxes(start: int, end: int):  # type: ignore[no-untyped-def]
+        while start + 8 <= end:
+            size, kind = struct.unpack(">I4s", data[start : start + 8])
+            yield kind, start + 8, start + size
+            start += size
+
+    moov = next(b for b in boxes(0, len(data)) if b[0] == b"moov")
+    trak = next(b for b in boxes(moov[1], moov[2]) if b[0] == b"trak")
+    _, body, _ = next(b for b in boxes(trak[1], trak[2]) if b[0] == b"tkhd")
+    offset = body + (4 + 32 if data[body] == 1 else 4 + 20) + 16
+    data[offset : offset + 36] = struct.pack(">9i", *matrix)
+
+
+def portrait_rotated_clockwise(folder: Path, seconds: float = 3.0) -> Path:
+    """A phone video as iPhones write it: coded 1280x720, track matrix rotating 90° clockwise.
+
+    The matrix is written directly (a=0, b=1, c=-1, d=0, tx=height), independently of how a
+    given ffmpeg version turns a ``rotate`` tag into a matrix.
+    """
+    path = _make(
+        folder / "portrait-cw-coded.mp4",
+        *_video("1280x720", "25", seconds), *_audio(seconds),
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+        "-shortest",
+    )  # fmt: skip
+    data = bytearray(path.read_bytes())
+    one, w = 1 << 16, 1 << 30
+    _set_first_tkhd_matrix(data, (0, one, 0, -one, 0, 0, 720 * one, 0, w))
+    out = folder / "portrait-cw.mp4"
+    out.write_bytes(bytes(data))
+    return out
+
+
+def truncated_faststart(folder: Path) -> Path:
+    """The first third of an MP4 whose index sits at the front: it opens, then data stop."""
+    source = _make(
+        folder / "faststart.mp4",
+        *_video("1280x720", "25", 4.0), *_audio(4.0),
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+        "-shortest", "-movflags", "+faststart",
+    )  # fmt: skip
+    whole = source.read_bytes()
+    path = folder / "truncated-faststart.mp4"
+    path.write_bytes(whole[: len(whole) // 3])
+    return path
+
+
+def small_in_container(folder: Path, container: str, seconds: float = 2.0) -> Path:
+    """A small clip in another container: ``mpegts``, ``m2ts`` (192-byte packets), ``mpeg``
+    (program stream), ``avi`` or ``webm``."""
+    codecs = {
+        "mpegts": (["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"], "mpegts", "ts"),
+        "m2ts": (
+            ["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-mpegts_m2ts_mode", "1"],
+            "mpegts",
+            "m2ts",
+        ),
+        "mpeg": (["-c:v", "mpeg2video", "-c:a", "mp2"], "mpeg", "mpg"),
+        "avi": (["-c:v", "mpeg4", "-c:a", "mp3"], "avi", "avi"),
+        "webm": (
+            ["-c:v", "libvpx", "-deadline", "realtime", "-b:v", "300k", "-c:a", "libopus"],
+            "webm",
+            "webm",
+        ),
+    }
+    args, muxer, extension = codecs[container]
+    return _make(
+        folder / f"small-{container}.{extension}",
+        *_video("320x240", "25", seconds), *_audio(seconds),
+        "-pix_fmt", "yuv420p", *args, "-shortest", "-f", muxer,
+    )  # fmt: skip
+
+
+def avi_with_playlist_beyond_head(folder: Path, secret: Path, padding: int = 200_000) -> Path:
+    """A real AVI whose tail, past the first 64 KiB, carries an HLS playlist."""
+    video = small_in_container(folder, "avi")
+    playlist = f"#EXTM3U\n#EXTINF:10.0,\nfile://{secret}\n#EXT-X-ENDLIST\n".encode()
+    path = folder / "attack-tail.avi"
+    path.write_bytes(video.read_bytes() + b"\0" * padding + playlist)
+    return path
+
+
+def ffconcat_disguised_as_mp4(folder: Path, secret: Path) -> Path:
+    """A concat-demuxer script named like a video."""
+    path = folder / "attack-concat.mp4"
+    path.write_text(f"ffconcat version 1.0\nfile '{secret}'\n")
+    return path

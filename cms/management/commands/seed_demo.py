@@ -1,13 +1,20 @@
 """Seed the demo content of a local installation. Idempotent: run it as often as you like."""
 
-from django.core.management.base import BaseCommand
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
 
+from broadcasting.demo import demo_library_ensure
 from cms.demo import home_page_ensure
 
 
 class Command(BaseCommand):
-    help = "Create the demo content (home page and site; more as the apps grow). Idempotent."
+    help = "Create the demo content: home page and site, demo videos (an ident, a slate). Idempotent."
 
     def handle(self, *args: object, **options: object) -> None:
         home = home_page_ensure()
         self.stdout.write(f"Home page: {home.title} (id {home.pk})")
+        editor = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+        if editor is None:
+            raise CommandError("Create an administrator first (python manage.py create_demo_admin).")
+        for asset in demo_library_ensure(editor=editor):
+            self.stdout.write(f"Demo video {asset.pk}: {asset.title} ({asset.get_state_display()})")

@@ -1,0 +1,79 @@
+"""Demo library for ``seed_demo``: a few generated clips, an ident and a slate, imported through
+the real pipeline (intake, probe, transcode) and approved."""
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from broadcasting import ffmpeg
+from broadcasting.models import Asset, AssetCategory, AssetKind, ProcessingState
+from broadcasting.services import asset_approve, asset_create_from_file
+
+logger = logging.getLogger(__name__)
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+
+@dataclass(frozen=True)
+class DemoClip:
+    title: str
+    kind: str
+    category: str
+    seconds: float
+    video: str  # a lavfi video source
+    caption: str
+
+
+DEMO_CLIPS = (
+    DemoClip("Bienvenue à Chartres", AssetKind.PROGRAMME, AssetCategory.HERITAGE, 24,
+             "testsrc2=size=1280x720:rate=25", "Bienvenue à Chartres"),
+    DemoClip("Le marché du samedi", AssetKind.PROGRAMME, AssetCategory.NEIGHBOURHOOD, 18,
+             "smptehdbars=size=1280x720:rate=25", "Le marché du samedi"),
+    DemoClip("Chartres en lumières", AssetKind.PROGRAMME, AssetCategory.CULTURE, 20,
+             "mandelbrot=size=1280x720:rate=25", "Chartres en lumières"),
+    DemoClip("Ident Carillon", AssetKind.IDENT, AssetCategory.OTHER, 4.8,
+             "color=c=0x1d2330:size=1280x720:rate=25", "Carillon"),
+    DemoClip("Mire Carillon", AssetKind.SLATE, AssetCategory.OTHER, 9.6,
+             "color=c=0xb3261e:size=1280x720:rate=25", "Carillon · Nous revenons dans un instant"),
+)  # fmt: skip
+
+
+def demo_clip_command(clip: DemoClip, output: Path) -> list[str]:
+    """A short H.264/AAC file with a caption over a generated picture and a soft tone."""
+    caption = clip.caption.replace(":", r"\:").replace("'", "’")
+    drawtext = (
+        f"drawtext=fontfile={FONT}:text='{caption}':fontcolor=white:fontsize=56:"
+        "box=1:boxcolor=black@0.5:boxborderw=20:x=(w-text_w)/2:y=h-text_h-80"
+    )
+    return [
+        "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
+        "-f", "lavfi", "-i", f"{clip.video}:duration={clip.seconds}",
+        "-f", "lavfi", "-i", f"sine=frequency=330:sample_rate=48000:duration={clip.seconds}",
+        "-vf", drawtext, "-af", "volume=-18dB",
+        "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-shortest", str(output),
+    ]  # fmt: skip
+
+
+def demo_library_ensure(*, editor: object) -> list[Asset]:
+    """Import (once) every demo clip and approve it; return the demo assets."""
+    assets = []
+    with tempfile.TemporaryDirectory(prefix="carillon-demo-") as folder:
+        for clip in DEMO_CLIPS:
+            existing = (
+                Asset.objects.filter(title=clip.title, kind=clip.kind)
+                .exclude(state=ProcessingState.FAILED)
+                .first()
+            )
+            assets.append(existing or _import(clip, Path(folder), editor))
+    return assets
+
+
+def _import(clip: DemoClip, folder: Path, editor: object) -> Asset:
+    path = folder / f"{clip.kind}-{len(clip.title)}.mp4"
+    ffmpeg.run(demo_clip_command(clip, path), limits=ffmpeg.Limits(wall_seconds=300))
+    asset = asset_create_from_file(
+        path=path, original_name=path.name, title=clip.title, kind=clip.kind, category=clip.category
+    )
+    logger.info("demo clip imported asset=%s title=%s", asset.pk, clip.title)
+    return asset_approve(asset=asset, editor=editor)
