@@ -189,7 +189,7 @@ def audio_graph(
 
 def x264_params(spec: FormatSpec) -> str:
     gop = spec.frames_per_gop
-    return f"stitchable=1:keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0"
+    return f"stitchable=1:keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:bframes=0"
 
 
 def rung_output(rung: Rung, *, spec: FormatSpec, out_dir: Path, threads: int) -> list[str]:
