@@ -9,7 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from broadcasting.intake import MESSAGES, RejectionCode
 
 PIPELINE_MESSAGES: dict[str, Promise] = {
-    "transcode_failed": _("This video could not be converted for broadcast: its content is damaged."),
+    "transcode_failed": _(
+        "This video could not be converted for broadcast: its content is damaged."
+    ),
     "too_slow": _("Converting this video took too long; try a shorter or smaller file."),
     "worker_lost": _(
         "Converting this video failed several times in a row; the editors have been told."

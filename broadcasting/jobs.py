@@ -88,7 +88,8 @@ class Heartbeat:
 
     def _run(self) -> None:
         try:
-            while not self._stop.wait(HEARTBEAT_EVERY_SECONDS):
+            every = min(HEARTBEAT_EVERY_SECONDS, settings.CARILLON_TRANSCODE_HEARTBEAT_TIMEOUT / 3)
+            while not self._stop.wait(every):
                 job_heartbeat(job_id=self.job_id)
         finally:
             connection.close()
@@ -104,8 +105,7 @@ class SweepReport:
 
 def jobs_sweep(*, now: datetime | None = None) -> SweepReport:
     """Recover what was lost: dead workers' jobs, messages the broker never got, old work dirs."""
-    from broadcasting.services import transcode_job_enqueue
-    from broadcasting.services import asset_fail
+    from broadcasting.services import asset_fail, transcode_job_enqueue
 
     now = now or timezone.now()
     report = SweepReport()

@@ -66,6 +66,23 @@ def analysis_command(*, source: Path, demuxer: str, spec: FormatSpec) -> list[st
     return analysis_arguments(hardened, spec=spec)
 
 
+def output_analysis_command(*, segments: Sequence[str], spec: FormatSpec) -> list[str]:
+    """The same measurement over our own MPEG-TS segments, read back to back.
+
+    Run it with the segments' folder as working directory: plain relative names keep the
+    ``concat:`` URL short. Only our outputs are read this way, never an upload.
+    """
+    joined = [
+        "-protocol_whitelist",
+        "file,concat",
+        "-f",
+        "mpegts",
+        "-i",
+        "concat:" + "|".join(segments),
+    ]
+    return analysis_arguments(joined, spec=spec)
+
+
 def parse_analysis(stderr: str) -> Loudness | None:
     """The last loudnorm JSON report in ``stderr``; None when the audio is silent or absent."""
     reports = _REPORT.findall(stderr)

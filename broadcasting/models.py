@@ -105,7 +105,10 @@ class Asset(models.Model):
         verbose_name=_("origin"), max_length=20, choices=AssetOrigin, default=AssetOrigin.CITY
     )
     category = models.CharField(
-        verbose_name=_("category"), max_length=30, choices=AssetCategory, default=AssetCategory.OTHER
+        verbose_name=_("category"),
+        max_length=30,
+        choices=AssetCategory,
+        default=AssetCategory.OTHER,
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

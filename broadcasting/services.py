@@ -138,6 +138,9 @@ def _record_review(*, asset: Asset, editor: object) -> Asset:
 def asset_fail(*, asset_id: int, code: str, detail: str = "") -> None:
     """Fail the asset with a reason code (rendered for the resident) and a technical detail."""
     Asset.objects.filter(pk=asset_id).update(
-        state=ProcessingState.FAILED, failure_code=code, failure_detail=detail[-4000:], eta_seconds=None
+        state=ProcessingState.FAILED,
+        failure_code=code,
+        failure_detail=detail[-4000:],
+        eta_seconds=None,
     )
     logger.warning("asset failed asset=%s code=%s", asset_id, code)

@@ -20,8 +20,14 @@ from broadcasting import media_store
 from broadcasting.encoding import EncodeResult, encode_asset
 from broadcasting.ffmpeg import FailureKind, FFmpegError, Limits
 from broadcasting.intake import UploadRejected, check_upload
-from broadcasting.jobs import Heartbeat, asset_set_state, job_claim, job_finish, job_release
-from broadcasting.jobs import work_dir_for
+from broadcasting.jobs import (
+    Heartbeat,
+    asset_set_state,
+    job_claim,
+    job_finish,
+    job_release,
+    work_dir_for,
+)
 from broadcasting.models import Asset, ProcessingState, Rendition, TranscodeJob
 from broadcasting.probe import ProbeFacts, ProbeLimits, probe
 from broadcasting.services import asset_fail
@@ -101,7 +107,9 @@ def _probe_limits() -> ProbeLimits:
 
 
 def _ffmpeg_limits(duration: float) -> Limits:
-    seconds = max(settings.CARILLON_FFMPEG_MIN_SECONDS, duration * settings.CARILLON_FFMPEG_TIME_FACTOR)
+    seconds = max(
+        settings.CARILLON_FFMPEG_MIN_SECONDS, duration * settings.CARILLON_FFMPEG_TIME_FACTOR
+    )
     return Limits(
         wall_seconds=seconds,
         cpu_seconds=int(seconds * 2),
@@ -146,7 +154,9 @@ class ProgressRecorder:
 
 
 def asset_record_probe(*, asset_id: int, facts: ProbeFacts) -> None:
-    colour = "/".join(filter(None, (facts.color_space, facts.color_transfer, facts.color_primaries)))
+    colour = "/".join(
+        filter(None, (facts.color_space, facts.color_transfer, facts.color_primaries))
+    )
     Asset.objects.filter(pk=asset_id).update(
         container=facts.container,
         video_codec=facts.video_codec,

@@ -318,3 +318,36 @@ def ffconcat_disguised_as_mp4(folder: Path, secret: Path) -> Path:
     path = folder / "attack-concat.mp4"
     path.write_text(f"ffconcat version 1.0\nfile '{secret}'\n")
     return path
+
+
+def audio_only(folder: Path, seconds: float = 2.0) -> Path:
+    """An MP4 holding only a sound track."""
+    return _make(folder / "audio-only.mp4", *_audio(seconds), "-c:a", "aac")
+
+
+def marked_transport_stream(folder: Path, marker: str) -> Path:
+    """A secret the attacks try to read: a playable MPEG-TS whose metadata carry ``marker``.
+
+    Being real media (with an extension HLS accepts), it would be read, demuxed and encoded if
+    an attack worked, so a leak shows up as streams found or as the marker in the outputs.
+    """
+    return _make(
+        folder / "secret.ts",
+        *_video("160x120", "25", 1.0),
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+        "-metadata", f"title={marker}", "-metadata", f"service_name={marker}", "-f", "mpegts",
+    )  # fmt: skip
+
+
+GPS_LOCATION = "+48.4467+001.4890/"
+SECRET_TITLE = "Rue des Lilas 12, chez Martine"
+
+
+def geotagged(folder: Path, source: Path) -> Path:
+    """``source`` remuxed with a phone's GPS position, a title and a creation time."""
+    return _make(
+        folder / f"geotagged-{source.name}",
+        "-i", str(source), "-c", "copy", "-map_metadata", "0",
+        "-metadata", f"location={GPS_LOCATION}", "-metadata", f"title={SECRET_TITLE}",
+        "-metadata", "creation_time=2026-05-01T10:00:00Z", "-metadata", "encoder=PhoneCam 3.1",
+    )  # fmt: skip

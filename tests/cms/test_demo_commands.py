@@ -15,10 +15,18 @@ pytestmark = pytest.mark.django_db
 
 
 def test_seed_demo_is_idempotent() -> None:
+    from broadcasting.demo import DEMO_CLIPS
+    from broadcasting.models import ApprovalState, Asset, AssetKind, TranscodeJob
+
+    get_user_model().objects.create_superuser("admin", "admin@example.org", "x-demo-password")
     call_command("seed_demo", stdout=StringIO())
     call_command("seed_demo", stdout=StringIO())
     assert HomePage.objects.count() == 1
     assert Site.objects.filter(is_default_site=True).count() == 1
+    assert Asset.objects.count() == len(DEMO_CLIPS) == TranscodeJob.objects.count()
+    assert set(Asset.objects.values_list("approval", flat=True)) == {ApprovalState.APPROVED}
+    kinds = set(Asset.objects.values_list("kind", flat=True))
+    assert {AssetKind.PROGRAMME, AssetKind.IDENT, AssetKind.SLATE} <= kinds
 
 
 def test_create_demo_admin_prints_working_credentials_and_keeps_them(

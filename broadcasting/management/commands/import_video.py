@@ -25,7 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--origin", choices=AssetOrigin.values, default=AssetOrigin.CITY)
         parser.add_argument("--category", choices=AssetCategory.values, default=AssetCategory.OTHER)
         parser.add_argument("--approve", action="store_true", help="Approve it for broadcast.")
-        parser.add_argument("--editor", help="Username of the approving editor (default: first admin).")
+        parser.add_argument(
+            "--editor", help="Username of the approving editor (default: first admin)."
+        )
         parser.add_argument("--wait", action="store_true", help="Wait for the transcode to end.")
         parser.add_argument("--timeout", type=float, default=3600.0)
 
