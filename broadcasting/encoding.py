@@ -112,7 +112,7 @@ def encode_asset(
     limits: Limits,
     on_progress: ProgressReporter | None = None,
 ) -> EncodeResult:
-    """Encode ``source`` into every rung under ``work_dir/out``; raise ``FFmpegError`` on failure."""
+    """Encode ``source`` into every rung under ``work_dir/out``; ``FFmpegError`` on failure."""
     started = time.monotonic()
     out_dir = work_dir / "out"
     _prepare_folders(out_dir, spec.rungs)

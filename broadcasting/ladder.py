@@ -66,7 +66,7 @@ def padding_for(duration: float, spec: FormatSpec) -> Padding:
     )
 
 
-def _even(value: float) -> int:
+def _even(value: Fraction) -> int:
     return max(2, round(value / 2) * 2)
 
 

@@ -7,9 +7,9 @@ probe code, and they inspect outputs (packets, headers, loudness) with real ffmp
 import json
 import re
 import subprocess
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from dataclasses import dataclass
 from typing import Any
 
 from broadcasting.probe import ProbeFacts
@@ -45,7 +45,7 @@ def facts_for(path: Path) -> ProbeFacts:
     data = ffprobe_json(path, "-show_format", "-show_streams")
     streams = data["streams"]
     video = next(s for s in streams if s["codec_type"] == "video")
-    audio = next((s for s in streams if s["codec_type"] == "audio"), {})
+    audio: dict[str, Any] = next((s for s in streams if s["codec_type"] == "audio"), {})
     avg = Fraction(video.get("avg_frame_rate", "0/1") or "0/1")
     real = Fraction(video.get("r_frame_rate", "0/1") or "0/1")
     return ProbeFacts(
@@ -95,7 +95,9 @@ def segment_facts(segment: Path) -> SegmentFacts:
     packets = ffprobe_json(
         segment, "-show_entries", "packet=codec_type,stream_index,pts,duration,flags"
     )["packets"]
-    streams = {s["index"]: s["codec_type"] for s in ffprobe_json(segment, "-show_streams")["streams"]}
+    streams = {
+        s["index"]: s["codec_type"] for s in ffprobe_json(segment, "-show_streams")["streams"]
+    }
     video = [p for p in packets if streams[p["stream_index"]] == "video"]
     audio = [p for p in packets if streams[p["stream_index"]] == "audio"]
     return SegmentFacts(

@@ -50,7 +50,9 @@ def test_master_playlist_lists_every_rung_highest_first_with_measured_figures() 
     rungs = DEFAULT_FORMAT.rungs
     entries = [
         (rung, rendition(rung, [size, size // 2]), f"{rung.name}/index.m3u8")
-        for rung, size in reversed(list(zip(rungs, [3_000_000, 1_700_000, 850_000, 500_000])))
+        for rung, size in reversed(
+            list(zip(rungs, [3_000_000, 1_700_000, 850_000, 500_000], strict=True))
+        )
     ]
     text = master_playlist(entries, spec=DEFAULT_FORMAT)
     lines = text.splitlines()

@@ -81,9 +81,10 @@ def test_progress_goes_to_stdout_without_stats() -> None:
 
 def test_rungs_have_fixed_x264_settings_closed_gops_and_forced_bt709_tags() -> None:
     command = command_for(LANDSCAPE)
-    assert values_after(command, "-x264-params") == [
-        "stitchable=1:keyint=60:min-keyint=60:scenecut=0:open-gop=0:bframes=0"
-    ] * 4
+    assert (
+        values_after(command, "-x264-params")
+        == ["stitchable=1:keyint=60:min-keyint=60:scenecut=0:open-gop=0:bframes=0"] * 4
+    )
     assert values_after(command, "-profile:v") == ["high", "high", "main", "main"]
     assert values_after(command, "-level:v") == ["4.0", "3.1", "3.0", "3.0"]
     assert values_after(command, "-b:v") == ["5000000", "2800000", "1400000", "800000"]
@@ -156,8 +157,10 @@ def test_silent_stereo_is_generated_only_without_audio() -> None:
 def test_audio_is_folded_to_stereo_normalised_then_resampled() -> None:
     graph = graph_of(command_for(LANDSCAPE))
     chain = graph[graph.index("[0:a:0]") :]
-    assert chain.index("channel_layouts=stereo") < chain.index("loudnorm=") < chain.index(
-        "aresample=48000,apad"
+    assert (
+        chain.index("channel_layouts=stereo")
+        < chain.index("loudnorm=")
+        < chain.index("aresample=48000,apad")
     )
     assert "loudnorm" not in graph_of(command_for(LANDSCAPE, loudness=None))
 
