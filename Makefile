@@ -16,7 +16,11 @@ test: install services
 bench: install services
 	$(BIN)/python benchmarks/run.py
 
-install: system-deps $(STAMP) messages
+install: system-deps $(STAMP) messages node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch node_modules/.installed
 
 system-deps:
 	scripts/install-system.sh

@@ -47,8 +47,8 @@ def demo_clip_command(clip: DemoClip, output: Path) -> list[str]:
     )
     return [
         "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
-        "-f", "lavfi", "-i", f"{clip.video}:duration={clip.seconds}",
-        "-f", "lavfi", "-i", f"sine=frequency=330:sample_rate=48000:duration={clip.seconds}",
+        "-f", "lavfi", "-t", str(clip.seconds), "-i", clip.video,
+        "-f", "lavfi", "-t", str(clip.seconds), "-i", "sine=frequency=330:sample_rate=48000",
         "-vf", drawtext, "-af", "volume=-18dB",
         "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
         "-c:a", "aac", "-shortest", str(output),

@@ -18,6 +18,7 @@ PIPELINE_MESSAGES: dict[str, Promise] = {
     ),
 }
 UNKNOWN = _("This video could not be processed.")
+PIPELINE_MESSAGES["internal_error"] = UNKNOWN
 
 
 def failure_message(code: str) -> Promise:

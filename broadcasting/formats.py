@@ -10,11 +10,18 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 AAC_FRAME_SAMPLES = 1024
+# "ultrafast" turns CABAC off: x264 would then write a Constrained Baseline SPS under a "main"
+# or "high" rung, and the CODECS string of the master playlist would lie.
+FORBIDDEN_PRESETS = frozenset({"ultrafast"})
 
 
 @dataclass(frozen=True)
 class Rung:
-    """One rendition of the ladder, encoded with fixed x264 settings."""
+    """One rendition of the ladder, encoded with fixed x264 settings.
+
+    ``preset`` is this rung's x264 preset; empty means the format's ``x264_preset``. Rungs are
+    stored as JSON (``dataclasses.asdict``), so rows written before the field existed still load.
+    """
 
     name: str
     width: int
@@ -24,6 +31,11 @@ class Rung:
     bufsize: int
     profile: str
     level: str
+    preset: str = ""
+
+    def __post_init__(self) -> None:
+        if self.preset in FORBIDDEN_PRESETS:
+            raise ValueError(f"x264 preset {self.preset!r} is not allowed for rung {self.name}")
 
 
 DEFAULT_RUNGS: tuple[Rung, ...] = (
@@ -47,8 +59,12 @@ class FormatSpec:
     loudness_lufs: float = -23.0
     true_peak_dbtp: float = -1.0
     loudness_range_lu: float = 18.0
-    x264_preset: str = "veryfast"
+    x264_preset: str = "veryfast"  # for rungs that name no preset of their own
     rungs: tuple[Rung, ...] = field(default=DEFAULT_RUNGS)
+
+    def preset_for(self, rung: Rung) -> str:
+        """The x264 preset ``rung`` is encoded with: its own, else the format's."""
+        return rung.preset or self.x264_preset
 
     @property
     def segment_seconds(self) -> Fraction:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from broadcasting.formats import AAC_FRAME_SAMPLES, FormatSpec, Rung
 from broadcasting.loudness import Loudness, audio_preparation, loudnorm_filter
-from broadcasting.probe import ProbeFacts
+from broadcasting.probe import ProbeFacts, source_input_args
 
 WIDESCREEN = Fraction(16, 9)
 ASPECT_TOLERANCE = 0.01  # relative: 854x480 is 16:9, 720x576 is not
@@ -148,7 +148,7 @@ def _fit_over_backdrop(facts: ProbeFacts, matrix: str, canvas: tuple[int, int]) 
 def video_graph(facts: ProbeFacts, padding: Padding, spec: FormatSpec) -> list[str]:
     """Filter chains from ``[0:v:0]`` to one ``[v_<rung>]`` per rung plus ``[poster]``."""
     matrix = "bt709" if facts.is_hdr else source_matrix(facts)
-    chains = [f"[0:v:0]{_timing(facts, padding, spec)}[picture]"]
+    chains = [f"[{video_input(facts)}]{_timing(facts, padding, spec)}[picture]"]
     source = "picture"
     if not is_widescreen(facts):
         chains += _fit_over_backdrop(facts, matrix, _canvas(spec.rungs))
@@ -197,7 +197,7 @@ def rung_output(rung: Rung, *, spec: FormatSpec, out_dir: Path, threads: int) ->
     folder = out_dir / rung.name
     return [
         "-map", f"[v_{rung.name}]", "-map", f"[a_{rung.name}]",
-        "-c:v", "libx264", "-preset", spec.x264_preset, "-threads:v", str(threads),
+        "-c:v", "libx264", "-preset", spec.preset_for(rung), "-threads:v", str(threads),
         "-profile:v", rung.profile, "-level:v", rung.level,
         "-b:v", str(rung.video_bitrate), "-maxrate:v", str(rung.maxrate),
         "-bufsize:v", str(rung.bufsize), "-x264-params", x264_params(spec),
@@ -226,9 +226,15 @@ def threads_per_rung(rung: Rung) -> int:
     return 2 if rung.height >= 720 else 1
 
 
+def video_input(facts: ProbeFacts) -> str:
+    """The source's main video stream (cover pictures are skipped by the probe)."""
+    index = facts.extra.get("video_index")
+    return f"0:{index}" if index not in (None, "") else "0:v:0"
+
+
 def input_arguments(source: Path, demuxer: str) -> list[str]:
     """Input hardening: local files only, and the allow-listed demuxer, never a probed one."""
-    return ["-protocol_whitelist", "file", "-f", demuxer, "-i", f"file:{source.resolve()}"]
+    return source_input_args(source, demuxer=demuxer)
 
 
 def ladder_command(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from broadcasting.formats import FormatSpec
+from broadcasting.probe import source_input_args
 
 _REPORT = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.DOTALL)
 
@@ -62,8 +63,7 @@ def analysis_arguments(input_args: Sequence[str], *, spec: FormatSpec) -> list[s
 
 def analysis_command(*, source: Path, demuxer: str, spec: FormatSpec) -> list[str]:
     """The first loudnorm pass over an upload: local file only, forced demuxer."""
-    hardened = ["-protocol_whitelist", "file", "-f", demuxer, "-i", f"file:{source.resolve()}"]
-    return analysis_arguments(hardened, spec=spec)
+    return analysis_arguments(source_input_args(source, demuxer=demuxer), spec=spec)
 
 
 def output_analysis_command(*, segments: Sequence[str], spec: FormatSpec) -> list[str]:

@@ -53,6 +53,13 @@ def transcode_job_run(*, job_id: int, worker: str) -> str:
     try:
         with Heartbeat(job.pk):
             return _run_in(job=job, work_dir=work_dir)
+    except TranscodeRetry:
+        raise
+    except Exception as err:  # noqa: BLE001 - a bug must fail the asset, not loop; re-raised
+        logger.exception("transcode crashed asset=%s job=%s", job.asset_id, job.pk)
+        job_finish(job=job, succeeded=False, error=repr(err))
+        asset_fail(asset_id=job.asset_id, code="internal_error", detail=repr(err))
+        raise
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
 
@@ -177,14 +184,13 @@ def _publish(*, asset: Asset, result: EncodeResult) -> None:
     prefix = media_store.asset_prefix(asset.pk)
     media_store.publish_directory(directory=result.out_dir, prefix=prefix)
     for name, facts in result.renditions.items():
-        rung = next(r for r in asset.channel_format.to_spec().rungs if r.name == name)
         Rendition.objects.update_or_create(
             asset=asset,
             name=name,
             defaults={
-                "width": rung.width,
-                "height": rung.height,
-                "bandwidth": facts.bandwidth,
+                "width": facts.width,
+                "height": facts.height,
+                "bandwidth": facts.peak_bandwidth,
                 "average_bandwidth": facts.average_bandwidth,
                 "codecs": facts.codecs,
                 "playlist": f"{prefix}/{name}/index.m3u8",

@@ -15,6 +15,7 @@ declare -A NEED=(
   [msgfmt]=gettext
   [chromium]=chromium
   [psql]=postgresql-client
+  [npm]=npm
 )
 missing=()
 for cmd in "${!NEED[@]}"; do

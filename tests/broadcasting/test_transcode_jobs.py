@@ -18,7 +18,7 @@ from tests.broadcasting.workers import Worker, purge_test_broker, wait_for, work
 from tests.factories import UserFactory
 from tests.support import MANAGE, ROOT
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.slow]
 
 
 @pytest.fixture
@@ -54,7 +54,17 @@ def test_import_video_waits_and_prints_the_master_playlist(worker: Worker, tmp_p
     UserFactory(username="cmin-admin", is_superuser=True, is_staff=True)
     clip = clips.four_by_three(tmp_path, seconds=3.0)
     out = StringIO()
-    call_command("import_video", str(clip), "--title", "Le pont", "--approve", "--wait", stdout=out)
+    call_command(
+        "import_video",
+        str(clip),
+        "--title",
+        "Le pont",
+        "--approve",
+        "--wait",
+        "--timeout",
+        "240",
+        stdout=out,
+    )
     asset_id, final = out.getvalue().split("\n")[:2]
     asset = Asset.objects.get(pk=int(asset_id))
     assert asset.state == ProcessingState.READY
