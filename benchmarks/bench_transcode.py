@@ -50,38 +50,37 @@ RATE = 30
 MAX_UPLOAD_BYTES = 4 * 1024**3
 LIMITS = Limits(wall_seconds=3600)
 BENCH_DIR = ROOT / "var" / "bench"
-CLIP = BENCH_DIR / f"bench-1080p{RATE}-{SECONDS}s-v1.mp4"
+CLIP = BENCH_DIR / f"bench-1080p{RATE}-{SECONDS}s-v2.mp4"
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 MONO_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
 TICKER = "Carillon TV - conseil municipal ce soir 20h - marche de Noel place de la Mairie"
-# A studio-like frame: smooth moving gradients (sky, walls), a zooming Mandelbrot (detail and
-# steady motion, like a camera move), Conway's life (small moving objects), static colour bars
-# (graphics, logos) and a scrolling lower third with a running clock (broadcast text).
+# A studio-like frame: a detailed still (a Mandelbrot view: smooth colour fields and fine
+# detail) slowly panned like a camera, Conway's life as small moving objects, static colour bars
+# as graphics, and a scrolling lower third with a running clock (broadcast text).
 SOURCE_GRAPH = ";".join(
     [
-        f"gradients=s=1920x1080:r={RATE}:n=4:speed=0.015:d={SECONDS},format=yuv420p[bg]",
-        f"mandelbrot=s=1280x720:r={RATE}:maxiter=256:end_scale=0.01:end_pts={SECONDS}"
-        ":inner=period,format=yuv420p[fractal]",
+        f"mandelbrot=s=1920x1080:r={RATE}:maxiter=256:start_x=-0.743643887"
+        ":start_y=0.131825904:start_scale=0.02,trim=end_frame=1,loop=loop=-1:size=1,"
+        f"setpts=N/{RATE}/TB,scroll=h=0.0007:v=0.0003,format=yuv420p[bg]",
         f"life=s=640x360:r={RATE}:mold=10:ratio=0.12:death_color=#1a3050"
         ":life_color=#f0d070:mold_color=#406080,format=yuv420p[life]",
         f"smptehdbars=s=640x300:r={RATE},format=yuv420p[bars]",
-        "[bg][fractal]overlay=x=60+40*sin(t/4):y=80:shortest=1[v1]",
-        "[v1][life]overlay=x=1400-20*cos(t/3):y=60[v2]",
-        "[v2][bars]overlay=x=1380:y=560[v3]",
-        "[v3]drawbox=x=0:y=900:w=iw:h=120:color=black@0.7:t=fill,"
+        "[bg][life]overlay=x=1220-20*cos(t/3):y=60:shortest=1[v1]",
+        "[v1][bars]overlay=x=1220:y=520[v2]",
+        "[v2]drawbox=x=0:y=900:w=iw:h=120:color=black@0.7:t=fill,"
         f"drawtext=fontfile={FONT}:fontsize=56:fontcolor=white:x=w-mod(t*240\\,w+tw):y=930"
         f":text='{TICKER}',"
         f"drawtext=fontfile={MONO_FONT}:fontsize=40:fontcolor=yellow:x=60:y=820"
         ":text='%{pts\\:hms}'[out]",
-        f"aevalsrc=0.25*sin(2*PI*220*t)*(0.6+0.4*sin(2*PI*0.5*t))+0.03*(2*random(0)-1)"
-        f"|0.25*sin(2*PI*330*t)*(0.6+0.4*sin(2*PI*0.3*t))+0.03*(2*random(1)-1)"
+        "aevalsrc=0.25*sin(2*PI*220*t)*(0.6+0.4*sin(2*PI*0.5*t))+0.03*(2*random(0)-1)"
+        "|0.25*sin(2*PI*330*t)*(0.6+0.4*sin(2*PI*0.3*t))+0.03*(2*random(1)-1)"
         f":s=48000:d={SECONDS}[aout]",
     ]
 )
 SOURCE_WHY = (
-    "lavfi mix: moving gradients + zooming mandelbrot + life + SMPTE HD bars + scrolling "
-    "lower-third text and clock, modulated stereo tones over light noise; chosen over "
-    "testsrc2+noise, whose per-frame grain is pathological for x264 and unlike studio video"
+    "lavfi mix: a detailed Mandelbrot still panned like a camera + life (moving objects) + "
+    "SMPTE HD bars + scrolling lower-third text and clock, modulated stereo tones over light "
+    "noise; chosen over testsrc2+noise, whose per-frame grain is pathological for x264"
 )
 VARIANTS = {
     "a": "(a) our pipeline, end to end",
@@ -97,7 +96,7 @@ Command = tuple[list[str], str | None]  # argv, working directory
 
 
 def ensure_clip() -> Path:
-    """Generate the source clip once (H.264 High 1080p30, AAC stereo 48 kHz); reuse it after."""
+    """Generate the source clip once (H.264 High 1080p30 like a phone's, AAC stereo 48 kHz)."""
     if CLIP.exists():
         return CLIP
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
@@ -105,7 +104,8 @@ def ensure_clip() -> Path:
     subprocess.run(
         ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
          "-filter_complex", SOURCE_GRAPH, "-map", "[out]", "-map", "[aout]", "-t", str(SECONDS),
-         "-c:v", "libx264", "-preset", "fast", "-crf", "18", "-g", str(2 * RATE),
+         "-c:v", "libx264", "-preset", "fast", "-crf", "20", "-maxrate", "20M", "-bufsize", "40M",
+         "-g", str(2 * RATE),
          "-pix_fmt", "yuv420p", "-color_primaries", "bt709", "-color_trc", "bt709",
          "-colorspace", "bt709", "-c:a", "aac", "-b:a", "192k", "-ar", "48000",
          "-movflags", "+faststart", str(partial)],
