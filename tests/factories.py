@@ -46,3 +46,13 @@ class TranscodeJobFactory(factory.django.DjangoModelFactory):
 
     asset = factory.SubFactory(AssetFactory)
     state = JobState.QUEUED
+
+
+class ReadyAssetFactory(AssetFactory):
+    """An approved, transcoded asset of a whole number of segments."""
+
+    state = "ready"
+    approval = "approved"
+    kind = "programme"
+    category = "culture"
+    segment_count = factory.Faker("random_int", min=5, max=40)

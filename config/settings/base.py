@@ -203,6 +203,11 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "keep-schedules-built": {
+        "task": "playlists.tasks.keep_schedules_built",
+        "schedule": 300,
+        "options": {"expires": 240},
+    },
     "sweep-transcode-jobs": {
         "task": "broadcasting.tasks.sweep_transcode_jobs",
         "schedule": env.int("CARILLON_SWEEP_INTERVAL", default=30),

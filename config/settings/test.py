@@ -1,10 +1,10 @@
 """Settings for the test suite: real PostgreSQL and Redis over real connections."""
 
-from .base import *  # noqa: F403
 from pathlib import Path
 
 from config.storage import local_storages
 
+from .base import *  # noqa: F403
 from .base import DATABASES, PUBLIC_MEDIA_URL, VAR_DIR, env
 
 DEBUG = False

@@ -1,0 +1,148 @@
+"""Writes of the programming app: building and publishing a channel's timeline.
+
+A build never touches the past or the item on air: it starts at the end of the item airing
+now (or at the current segment when nothing is planned) and replaces everything after it.
+Each build is a ``ScheduleVersion``; the timeline is checked gap-free before it is published.
+"""
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from playlists import rules
+from playlists.calendar import grid_floor
+from playlists.models import Channel, ScheduledItem, ScheduleVersion
+from playlists.rulebook import channel_rules, library_for
+from playlists.scheduling import build_timeline, timeline_problems
+
+logger = logging.getLogger(__name__)
+DEFAULT_HOURS = 48
+HISTORY = dt.timedelta(hours=24)
+
+
+class ScheduleError(Exception):
+    """The builder produced a timeline that is not a gap-free tiling (a bug: nothing published)."""
+
+
+def schedule_rebuild(
+    *,
+    channel: Channel,
+    user: object | None = None,
+    reason: str = "",
+    now: dt.datetime | None = None,
+    hours: float = DEFAULT_HOURS,
+) -> ScheduleVersion:
+    """Rebuild the channel's timeline from the end of the item on air to ``now + hours``."""
+    now = now or timezone.now()
+    start = rebuild_start(channel=channel, at=now)
+    end = now + dt.timedelta(hours=hours)
+    return _build_and_publish(channel=channel, start=start, end=end, user=user, reason=reason)
+
+
+def schedule_extend(*, channel: Channel, now: dt.datetime | None = None) -> ScheduleVersion | None:
+    """Keep ``DEFAULT_HOURS`` built ahead: append after the last item (beat, every few minutes)."""
+    now = now or timezone.now()
+    horizon = now + dt.timedelta(hours=DEFAULT_HOURS)
+    last_end = ScheduledItem.objects.filter(channel=channel).aggregate(Max("end"))["end__max"]
+    if last_end is None or last_end <= now:
+        return schedule_rebuild(channel=channel, now=now, reason="nothing planned ahead")
+    if last_end >= horizon - dt.timedelta(hours=1):
+        return None
+    return _build_and_publish(channel=channel, start=last_end, end=horizon, reason="extend")
+
+
+def rebuild_start(*, channel: Channel, at: dt.datetime) -> dt.datetime:
+    """Where a rebuild at ``at`` may start: after the item on air, never before it."""
+    on_air = ScheduledItem.objects.filter(channel=channel, start__lte=at, end__gt=at).first()
+    if on_air is not None:
+        return on_air.end
+    return grid_floor(at, channel.epoch, channel.channel_format.segment_ms)
+
+
+def _build_and_publish(
+    *,
+    channel: Channel,
+    start: dt.datetime,
+    end: dt.datetime,
+    user: object | None = None,
+    reason: str = "",
+) -> ScheduleVersion:
+    started = time.perf_counter()
+    entries = _build(channel=channel, start=start, end=end)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    return _publish(
+        channel=channel, entries=entries, start=start, user=user, reason=reason, build_ms=elapsed_ms
+    )
+
+
+def _build(*, channel: Channel, start: dt.datetime, end: dt.datetime) -> list[rules.TimelineEntry]:
+    segment_ms = channel.channel_format.segment_ms
+    entries = build_timeline(
+        rules=channel_rules(channel=channel),
+        library=library_for(channel=channel),
+        start=start,
+        end=end,
+        seed=channel.seed,
+        history=_history(channel=channel, before=start),
+    )
+    problems = timeline_problems(entries, start, end, channel.epoch, segment_ms)
+    if problems:
+        raise ScheduleError("; ".join(problems[:5]))
+    return entries
+
+
+def _history(*, channel: Channel, before: dt.datetime) -> list[rules.PlayRecord]:
+    rows = ScheduledItem.objects.filter(
+        channel=channel, asset__isnull=False, start__gte=before - HISTORY, start__lt=before
+    ).values_list("asset_id", "start")
+    return [rules.PlayRecord(asset_id=asset_id, start=start) for asset_id, start in rows]
+
+
+@transaction.atomic
+def _publish(
+    *,
+    channel: Channel,
+    entries: Sequence[rules.TimelineEntry],
+    start: dt.datetime,
+    user: object | None,
+    reason: str,
+    build_ms: float,
+) -> ScheduleVersion:
+    Channel.objects.select_for_update().get(pk=channel.pk)
+    number = (channel.versions.aggregate(Max("number"))["number__max"] or 0) + 1
+    version = ScheduleVersion.objects.create(
+        channel=channel,
+        number=number,
+        window_start=entries[0].start if entries else start,
+        window_end=entries[-1].end if entries else start,
+        reason=reason[:200],
+        built_by=user if getattr(user, "pk", None) else None,  # type: ignore[misc]
+        build_ms=build_ms,
+    )
+    ScheduledItem.objects.filter(channel=channel, start__gte=start).delete()
+    ScheduledItem.objects.bulk_create(_item(channel, version, entry) for entry in entries)
+    logger.info(
+        "schedule published channel=%s version=%s items=%s", channel.slug, number, len(entries)
+    )
+    return version
+
+
+def _item(channel: Channel, version: ScheduleVersion, entry: rules.TimelineEntry) -> ScheduledItem:
+    return ScheduledItem(
+        channel=channel,
+        version=version,
+        start=entry.start,
+        end=entry.end,
+        kind=entry.kind,
+        role=entry.role,
+        asset_id=entry.asset_id,
+        block_id=entry.block_id,
+        event_id=entry.event_id,
+        card_category=entry.card_category,
+        cut=entry.cut,
+    )

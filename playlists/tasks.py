@@ -1,0 +1,26 @@
+"""Celery entry points of the programming app: thin, they take ids and call a service."""
+
+import logging
+
+from celery import shared_task
+
+from playlists.models import Channel
+from playlists.services import schedule_extend, schedule_rebuild
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(ignore_result=True)
+def keep_schedules_built() -> None:
+    """Beat: keep the next 48 hours of every channel on air built."""
+    for channel in Channel.objects.filter(is_active=True).select_related("channel_format"):
+        schedule_extend(channel=channel)
+
+
+@shared_task(ignore_result=True)
+def rebuild_channel_schedule(channel_id: int, reason: str = "") -> None:
+    """Rebuild a channel's future after a change of its rules."""
+    channel = Channel.objects.select_related("channel_format").filter(pk=channel_id).first()
+    if channel is None or not channel.is_active:
+        return
+    schedule_rebuild(channel=channel, reason=reason)
