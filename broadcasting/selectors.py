@@ -1,5 +1,6 @@
 """Read queries of the broadcasting app."""
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
 from broadcasting.models import ApprovalState, Asset, ChannelFormat, ProcessingState
@@ -14,10 +15,10 @@ def assets_schedulable() -> QuerySet[Asset]:
     return Asset.objects.filter(state=ProcessingState.READY, approval=ApprovalState.APPROVED)
 
 
-def assets_visible_to(*, user: object) -> QuerySet[Asset]:
+def assets_visible_to(*, user: User | AnonymousUser) -> QuerySet[Asset]:
     """Editors see every asset; a resident sees only their own."""
-    if getattr(user, "is_staff", False):
+    if user.is_staff:
         return Asset.objects.all()
-    if getattr(user, "is_authenticated", False):
+    if isinstance(user, User):
         return Asset.objects.filter(owner=user)
     return Asset.objects.none()

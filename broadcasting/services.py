@@ -7,6 +7,7 @@ from pathlib import Path
 
 from celery import current_app
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -44,7 +45,7 @@ def asset_create_from_file(
     origin: str = AssetOrigin.CITY,
     category: str = AssetCategory.OTHER,
     description: str = "",
-    owner: object | None = None,
+    owner: "User | None" = None,
 ) -> Asset:
     """Check an uploaded file, keep it in private storage, and queue its transcode.
 

@@ -2,12 +2,12 @@
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Permission, User
 
 from broadcasting.models import Asset, ChannelFormat, JobState, TranscodeJob
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
@@ -30,7 +30,7 @@ class EditorFactory(UserFactory):
             )
 
 
-class AssetFactory(factory.django.DjangoModelFactory):
+class AssetFactory(factory.django.DjangoModelFactory[Asset]):
     class Meta:
         model = Asset
 
@@ -40,7 +40,7 @@ class AssetFactory(factory.django.DjangoModelFactory):
     original_filename = "video.mp4"
 
 
-class TranscodeJobFactory(factory.django.DjangoModelFactory):
+class TranscodeJobFactory(factory.django.DjangoModelFactory[TranscodeJob]):
     class Meta:
         model = TranscodeJob
 

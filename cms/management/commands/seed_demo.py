@@ -8,13 +8,17 @@ from cms.demo import home_page_ensure
 
 
 class Command(BaseCommand):
-    help = "Create the demo content: home page and site, demo videos (an ident, a slate). Idempotent."
+    help = (
+        "Create the demo content: home page and site, demo videos (an ident, a slate). Idempotent."
+    )
 
     def handle(self, *args: object, **options: object) -> None:
         home = home_page_ensure()
         self.stdout.write(f"Home page: {home.title} (id {home.pk})")
         editor = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
         if editor is None:
-            raise CommandError("Create an administrator first (python manage.py create_demo_admin).")
+            raise CommandError(
+                "Create an administrator first (python manage.py create_demo_admin)."
+            )
         for asset in demo_library_ensure(editor=editor):
             self.stdout.write(f"Demo video {asset.pk}: {asset.title} ({asset.get_state_display()})")

@@ -1,7 +1,6 @@
 """Build a channel's timeline now and print a summary of what was published."""
 
 import datetime as dt
-from collections import Counter
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
@@ -51,9 +50,9 @@ class Command(BaseCommand):
 
     def _summary(self, channel: Channel, start: dt.datetime, end: dt.datetime, number: int) -> None:
         items = ScheduledItem.objects.filter(channel=channel, start__gte=start, start__lt=end)
-        seconds: Counter[str] = Counter()
+        seconds: dict[str, float] = {}
         for role, item_start, item_end in items.values_list("role", "start", "end"):
-            seconds[role] += (item_end - item_start).total_seconds()
+            seconds[role] = seconds.get(role, 0.0) + (item_end - item_start).total_seconds()
         local = timezone.localtime
         self.stdout.write(
             f"{channel.slug}: version {number}, {local(start):%Y-%m-%d %H:%M:%S %Z} → "
