@@ -21,6 +21,7 @@ Usage: ``.venv/bin/python benchmarks/bench_transcode.py [--runs 3]``. No Django 
 
 import argparse
 import json
+import os
 import re
 import resource
 import statistics
@@ -228,16 +229,25 @@ def usage() -> tuple[float, float]:
     return cpu, max(own.ru_maxrss, kids.ru_maxrss) / 1024
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy (all processes), from ``/proc/stat``."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def measure_variant(variant: str, clip: Path, plan: Path, record: Path) -> dict[str, float]:
+    """Figures of one run; ``other_cpu_s`` is what other processes used meanwhile (noise)."""
     with tempfile.TemporaryDirectory(prefix=f"bench-{variant}-") as folder:
         work = prepare(variant, clip, plan, record, Path(folder))
         cpu_before, _ = usage()
-        started = time.monotonic()
+        busy_before, started = machine_busy_seconds(), time.monotonic()
         work()
         wall = time.monotonic() - started
         cpu_after, peak = usage()
+        other = machine_busy_seconds() - busy_before - (cpu_after - cpu_before)
     return {"wall_s": round(wall, 2), "cpu_s": round(cpu_after - cpu_before, 2),
-            "peak_rss_mb": round(peak, 1)}  # fmt: skip
+            "peak_rss_mb": round(peak, 1), "other_cpu_s": round(max(other, 0.0), 1)}  # fmt: skip
 
 
 def spawn_variant(variant: str, clip: Path, plan: Path, record: Path) -> dict[str, float]:
@@ -305,7 +315,7 @@ def quality(clip: Path, plan: Path) -> dict[str, dict[str, Any]]:
 
 
 def medians(runs: list[dict[str, float]]) -> dict[str, Any]:
-    keys = ("wall_s", "cpu_s", "peak_rss_mb")
+    keys = ("wall_s", "cpu_s", "peak_rss_mb", "other_cpu_s")
     figures: dict[str, Any] = {
         key: round(statistics.median(r[key] for r in runs), 2) for key in keys
     }
@@ -319,14 +329,21 @@ def print_table(results: dict[str, dict[str, Any]], summary: dict[str, Any]) -> 
     print(f"source: {CLIP.relative_to(ROOT)}, {SECONDS} s 1080p{RATE} with stereo audio")
     print(f"source content: {SOURCE_WHY}")
     print(f"ladder: 4 rungs at {SPEC.fps} fps; x264 presets per rung: {presets}")
-    print(f"median of {summary['runs']} runs; CPU = user+sys; RSS = largest process")
-    header = f"{'variant':<34} {'wall s':>7} {'CPU s':>7} {'peak RSS MB':>12} {'x realtime':>10}"
+    print(
+        f"median of {summary['runs']} runs; CPU = user+sys; RSS = largest process; other CPU ="
+        " what other processes of this machine used during the run (noise)"
+    )
+    header = (
+        f"{'variant':<34} {'wall s':>7} {'CPU s':>7} {'peak RSS MB':>12} {'x realtime':>10}"
+        f" {'other CPU s':>11}  runs (wall s)"
+    )
     print(header)
     print("-" * len(header))
     for variant, figures in results.items():
         print(
             f"{VARIANTS[variant]:<34} {figures['wall_s']:>7} {figures['cpu_s']:>7} "
             f"{figures['peak_rss_mb']:>12} {figures['realtime_factor']:>10}"
+            f" {figures['other_cpu_s']:>11}  {figures['runs_wall_s']}"
         )
     print(
         f"a/b wall = {summary['a_over_b']:.3f} (target <= 1.10), "

@@ -27,6 +27,7 @@ from broadcasting.models import (
     TranscodeJob,
 )
 from broadcasting.selectors import channel_format_default
+from broadcasting.signals import library_changed
 
 logger = logging.getLogger(__name__)
 TRANSCODE_TASK = "broadcasting.tasks.transcode_asset"
@@ -128,11 +129,18 @@ def _check_reviewer(editor: object) -> None:
         raise ReviewError("Only editors may approve or reject videos.")
 
 
+def library_changed_notify(*, asset_id: int) -> None:
+    """Tell the programming app, after commit, that the schedulable library changed."""
+    transaction.on_commit(partial(library_changed.send, sender=Asset, asset_id=asset_id))
+
+
 def _record_review(*, asset: Asset, editor: object) -> Asset:
     asset.reviewed_by = editor  # type: ignore[assignment]
     asset.reviewed_at = timezone.now()
     asset.save(update_fields=["approval", "rejection_reason", "reviewed_by", "reviewed_at"])
     logger.info("asset reviewed asset=%s approval=%s", asset.pk, asset.approval)
+    if asset.state == ProcessingState.READY:
+        library_changed_notify(asset_id=asset.pk)
     return asset
 
 

@@ -28,9 +28,9 @@ from broadcasting.jobs import (
     job_release,
     work_dir_for,
 )
-from broadcasting.models import Asset, ProcessingState, Rendition, TranscodeJob
+from broadcasting.models import ApprovalState, Asset, ProcessingState, Rendition, TranscodeJob
 from broadcasting.probe import ProbeFacts, ProbeLimits, probe
-from broadcasting.services import asset_fail
+from broadcasting.services import asset_fail, library_changed_notify
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY_SECONDS = 2.0
@@ -87,6 +87,8 @@ def _run_in(*, job: TranscodeJob, work_dir: Path) -> str:
         job_release(job=job, error=repr(err))
         raise TranscodeRetry(repr(err)) from err
     job_finish(job=job, succeeded=True)
+    if Asset.objects.filter(pk=asset.pk, approval=ApprovalState.APPROVED).exists():
+        library_changed_notify(asset_id=asset.pk)
     logger.info("transcode done asset=%s job=%s attempt=%s", asset.pk, job.pk, job.attempts)
     return "ready"
 

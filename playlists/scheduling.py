@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
+from operator import itemgetter
 from typing import NamedTuple, Protocol
 
 from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
@@ -77,10 +78,13 @@ _LOOKBACK_DAYS = 2
 
 
 class PoolAsset(NamedTuple):
-    """A library asset as pools see it: length in segments, creation as a grid position."""
+    """A library asset as pools see it: length in segments, creation as a grid position.
 
-    id: int
+    Fields in this order so that plain tuple order is (length, id): sorts run in C.
+    """
+
     segments: int
+    id: int
     category: str
     created: float
     resident: bool
@@ -229,15 +233,16 @@ class IndexedPool:
 
     def __init__(self, rule: RotationRule, items: Sequence[PoolAsset], fresh_window: float):
         self.weigher = weigher = _weigher(rule, fresh_window)
-        self.items = sorted(
-            (i for i in items if weigher.base(i) > 0), key=lambda i: (i.segments, i.id)
-        )
+        weights = weigher.categories
+        excluded = {name for name, weight in weights.items() if weight <= 0}
+        self.items = sorted(item for item in items if item.category not in excluded)
         self.lengths = [item.segments for item in self.items]
-        self.cumulative = [0.0, *accumulate(weigher.base(item) for item in self.items)]
+        self.cumulative = [0.0, *accumulate([weights.get(i.category, 1.0) for i in self.items])]
         fresh = [item for item in self.items if item.resident] if weigher.boost > 1 else []
-        self.fresh = sorted(fresh, key=lambda item: (item.created, item.id))
+        self.fresh = sorted(fresh, key=itemgetter(3, 1))  # (created, id)
         self.created = [item.created for item in self.fresh]
-        self.fresh_cumulative = [0.0, *accumulate(weigher.base(item) for item in self.fresh)]
+        base = [weights.get(item.category, 1.0) for item in self.fresh]
+        self.fresh_cumulative = [0.0, *accumulate(base)]
 
     def pick(self, *, room: int, at: int, gate: Gate, rng: random.Random) -> Pick | None:
         """Pick by rejection sampling, falling back to an exact scan of the fitting prefix."""
@@ -442,11 +447,13 @@ def _group(
 ) -> dict[tuple[str, str, str], list[PoolAsset]]:
     """Group the usable assets by (kind, category, origin) for pool selection."""
     groups: dict[tuple[str, str, str], list[PoolAsset]] = {}
+    epoch, segment_s = grid.epoch.timestamp(), grid.segment_us / 1_000_000
     for a in usable:
-        item = PoolAsset(a.id, lengths[a.id], a.category, grid.position(a.created_at), False)
-        if a.origin == "resident":
-            item = item._replace(resident=True)
+        created = (a.created_at.timestamp() - epoch) / segment_s
+        item = PoolAsset(lengths[a.id], a.id, a.category, created, a.origin == "resident")
         groups.setdefault((a.kind, a.category, a.origin), []).append(item)
+    for group in groups.values():
+        group.sort()  # pools merge sorted runs
     return groups
 
 

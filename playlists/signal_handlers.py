@@ -48,8 +48,17 @@ def rules_changed(sender: type, instance: object, **kwargs: object) -> None:
         transaction.on_commit(partial(_enqueue, channel_id, reason))
 
 
+def library_changed(sender: type, asset_id: int, **kwargs: object) -> None:
+    """An asset became schedulable (or stopped being): rebuild the future of every channel."""
+    for channel_id in Channel.objects.filter(is_active=True).values_list("pk", flat=True):
+        _enqueue(channel_id, f"library changed (asset {asset_id})")
+
+
 def connect() -> None:
     """Called from ``PlaylistsConfig.ready()``."""
+    from broadcasting.signals import library_changed as library_signal
+
+    library_signal.connect(library_changed, dispatch_uid="rebuild-on-library-change")
     for model in (Block, Event, EventItem, Rotation, Playlist, PlaylistItem, FillerSet, CardSlot):
         post_save.connect(rules_changed, sender=model, dispatch_uid=f"rebuild-{model.__name__}")
         post_delete.connect(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
-from django.db.models import Min, Model, QuerySet
+from django.db.models import ExpressionWrapper, F, FloatField, Min, Model, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import Promise
@@ -67,10 +67,11 @@ def programming_warnings(
     """Return every programming problem of ``channel``, errors first."""
     now = now or timezone.now()
     blocks = list(channel.blocks.select_related("rotation", "playlist").order_by("start", "pk"))
+    library = channel_library(channel)
     found = [
         *_slate_warnings(channel),
-        *_block_warnings(blocks),
-        *_event_warnings(channel, now),
+        *_block_warnings(blocks, library),
+        *_event_warnings(channel, library, now),
     ]
     return sorted(found, key=lambda w: w.level != Level.ERROR)
 
@@ -79,6 +80,7 @@ def programming_warnings(
 
 
 def _slate_warnings(channel: Channel) -> list[ProgrammingWarning]:
+    message: Promise | str
     if channel.slate is None:
         message = _("The channel has no slate: the playout's built-in slate will air instead.")
     elif not channel.slate.is_schedulable:
@@ -96,24 +98,35 @@ def _slate_warnings(channel: Channel) -> list[ProgrammingWarning]:
 # Blocks, rotations and playlists --------------------------------------------------------------
 
 
-def rotation_pool(rotation: Rotation) -> QuerySet[Asset]:
-    """Schedulable assets a rotation may pick (empty kinds mean programmes, like the builder)."""
-    pool = assets_schedulable().filter(kind__in=rotation.kinds or [AssetKind.PROGRAMME])
+def channel_library(channel: Channel) -> QuerySet[Asset]:
+    """What the builder may air on ``channel`` (as ``rulebook.library_for`` sees it): schedulable
+    assets of its format with segments, annotated with ``length_s``, their padded length."""
+    seconds = channel.channel_format.segment_ms / 1000
+    length = ExpressionWrapper(F("segment_count") * seconds, output_field=FloatField())
+    return (
+        assets_schedulable()
+        .filter(channel_format_id=channel.channel_format_id, segment_count__gt=0)
+        .annotate(length_s=length)
+    )
+
+
+def rotation_pool(rotation: Rotation, library: QuerySet[Asset]) -> QuerySet[Asset]:
+    """Assets a rotation may pick (empty kinds mean programmes, like the builder)."""
+    pool = library.filter(kind__in=rotation.kinds or [AssetKind.PROGRAMME])
     if rotation.categories:
         pool = pool.filter(category__in=rotation.categories)
     if rotation.origins:
         pool = pool.filter(origin__in=rotation.origins)
     excluded = [name for name, weight in (rotation.weights or {}).items() if weight <= 0]
-    return pool.exclude(category__in=excluded).filter(padded_duration__gt=0)
+    return pool.exclude(category__in=excluded)
 
 
-def playlist_pool(playlist: Playlist) -> QuerySet[Asset]:
-    """Schedulable assets of a playlist."""
-    ids = playlist.items.values_list("asset_id", flat=True)
-    return assets_schedulable().filter(pk__in=ids, padded_duration__gt=0)
+def playlist_pool(playlist: Playlist, library: QuerySet[Asset]) -> QuerySet[Asset]:
+    """Assets of a playlist that may air."""
+    return library.filter(pk__in=playlist.items.values_list("asset_id", flat=True))
 
 
-def _block_warnings(blocks: Sequence[Block]) -> list[ProgrammingWarning]:
+def _block_warnings(blocks: Sequence[Block], library: QuerySet[Asset]) -> list[ProgrammingWarning]:
     found: list[ProgrammingWarning] = []
     shortest: dict[tuple[str, int], float | None] = {}
     for block in blocks:
@@ -122,7 +135,7 @@ def _block_warnings(blocks: Sequence[Block]) -> list[ProgrammingWarning]:
             found.append(_no_content(block))
             continue
         if content not in shortest:
-            shortest[content] = _shortest(block)
+            shortest[content] = _shortest(block, library)
             if shortest[content] is None:
                 found.append(_empty_pool(block))
         length = shortest[content]
@@ -139,10 +152,14 @@ def _content_key(block: Block) -> tuple[str, int] | None:
     return None
 
 
-def _shortest(block: Block) -> float | None:
+def _shortest(block: Block, library: QuerySet[Asset]) -> float | None:
     """Padded length (s) of the block's shortest schedulable video; None when there is none."""
-    pool = rotation_pool(block.rotation) if block.rotation else playlist_pool(block.playlist)
-    return pool.aggregate(shortest=Min("padded_duration"))["shortest"]  # type: ignore[arg-type]
+    if block.rotation is not None:
+        pool = rotation_pool(block.rotation, library)
+    else:
+        assert block.playlist is not None  # noqa: S101 - blocks without content are skipped
+        pool = playlist_pool(block.playlist, library)
+    return pool.aggregate(shortest=Min("length_s"))["shortest"]  # type: ignore[arg-type]
 
 
 def block_length(block: Block) -> dt.timedelta:
@@ -205,9 +222,11 @@ def _too_short(block: Block, shortest: float) -> ProgrammingWarning:
 # Events ---------------------------------------------------------------------------------------
 
 
-def _event_warnings(channel: Channel, now: dt.datetime) -> list[ProgrammingWarning]:
+def _event_warnings(
+    channel: Channel, library: QuerySet[Asset], now: dt.datetime
+) -> list[ProgrammingWarning]:
     events = list(channel.events.prefetch_related("items"))
-    lengths = event_lengths(events)
+    lengths = event_lengths(events, library)
     found = [_empty_event(event) for event in events if not lengths[event.pk]]
     occurrences = [
         occurrence
@@ -227,17 +246,13 @@ def _event_warnings(channel: Channel, now: dt.datetime) -> list[ProgrammingWarni
     return found + [_overlap(first, second, by_pk, channel.time_zone) for first, second in pairs]
 
 
-def event_lengths(events: Iterable[Event]) -> dict[int, dt.timedelta]:
+def event_lengths(events: Iterable[Event], library: QuerySet[Asset]) -> dict[int, dt.timedelta]:
     """Length of each event: the sum of its schedulable videos' padded durations."""
     items = {event.pk: [item.asset_id for item in event.items.all()] for event in events}
     wanted = {asset_id for ids in items.values() for asset_id in ids}
-    durations = dict(
-        assets_schedulable()
-        .filter(pk__in=wanted, padded_duration__gt=0)
-        .values_list("pk", "padded_duration")
-    )
+    durations = dict(library.filter(pk__in=wanted).values_list("pk", "length_s"))
     return {
-        pk: dt.timedelta(seconds=sum(durations.get(asset_id, 0.0) for asset_id in ids))
+        pk: dt.timedelta(seconds=sum(durations.get(asset_id) or 0.0 for asset_id in ids))
         for pk, ids in items.items()
     }
 
@@ -307,5 +322,3 @@ def _overlap(
     return ProgrammingWarning(
         level=Level.WARNING, code="events_overlap", message=message, subject=events[second.event_id]
     )
-
-

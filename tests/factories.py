@@ -56,3 +56,70 @@ class ReadyAssetFactory(AssetFactory):
     kind = "programme"
     category = "culture"
     segment_count = factory.Faker("random_int", min=5, max=40)
+
+
+class ProgrammingEditorFactory(EditorFactory):
+    """An editor who may also programme the channels (every permission of the playlists app)."""
+
+    @factory.post_generation
+    def programming_permissions(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            self.user_permissions.add(
+                *Permission.objects.filter(content_type__app_label="playlists"),
+                Permission.objects.get(codename="view_asset"),
+            )
+
+
+def default_channel() -> object:
+    from playlists.models import Channel
+
+    return Channel.objects.get(slug="carillon-chartres")
+
+
+def _utc_now() -> object:
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _hours_later(instant: object, hours: float) -> object:
+    import datetime as dt
+
+    assert isinstance(instant, dt.datetime)
+    return instant + dt.timedelta(hours=hours)
+
+
+class ScheduleVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "playlists.ScheduleVersion"
+
+    channel = factory.LazyFunction(default_channel)
+    number = factory.Sequence(lambda n: n + 1)
+    window_start = factory.LazyFunction(_utc_now)
+    window_end = factory.LazyAttribute(lambda o: _hours_later(o.window_start, 48))
+
+
+class ScheduledItemFactory(factory.django.DjangoModelFactory):
+    """A programme item; pass ``start`` and ``end`` (aware)."""
+
+    class Meta:
+        model = "playlists.ScheduledItem"
+
+    channel = factory.LazyFunction(default_channel)
+    version = factory.SubFactory(ScheduleVersionFactory, channel=factory.SelfAttribute("..channel"))
+    kind = "asset"
+    role = "programme"
+    asset = factory.SubFactory(ReadyAssetFactory)
+
+
+class AsRunEntryFactory(factory.django.DjangoModelFactory):
+    """An entry that aired as planned; pass ``actual_start`` and ``actual_end`` (aware)."""
+
+    class Meta:
+        model = "playlists.AsRunEntry"
+
+    channel = factory.LazyFunction(default_channel)
+    title = factory.Faker("sentence", nb_words=3, locale="fr_FR")
+    role = "programme"
+    planned_start = factory.SelfAttribute("actual_start")
+    planned_end = factory.SelfAttribute("actual_end")

@@ -27,6 +27,12 @@ def test_seed_demo_is_idempotent() -> None:
     assert set(Asset.objects.values_list("approval", flat=True)) == {ApprovalState.APPROVED}
     kinds = set(Asset.objects.values_list("kind", flat=True))
     assert {AssetKind.PROGRAMME, AssetKind.IDENT, AssetKind.SLATE} <= kinds
+    from playlists.models import Block, Channel, Event
+
+    channel = Channel.objects.get(slug="carillon-chartres")
+    assert channel.slate is not None and channel.slate.kind == AssetKind.SLATE
+    assert Block.objects.filter(channel=channel).count() == 2
+    assert Event.objects.filter(channel=channel).count() == 1
 
 
 def test_create_demo_admin_prints_working_credentials_and_keeps_them(

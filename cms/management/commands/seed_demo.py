@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from broadcasting.demo import demo_library_ensure
 from cms.demo import home_page_ensure
+from playlists.demo import demo_programming_ensure
 
 
 class Command(BaseCommand):
@@ -20,5 +21,8 @@ class Command(BaseCommand):
             raise CommandError(
                 "Create an administrator first (python manage.py create_demo_admin)."
             )
-        for asset in demo_library_ensure(editor=editor):
+        assets = demo_library_ensure(editor=editor)
+        for asset in assets:
             self.stdout.write(f"Demo video {asset.pk}: {asset.title} ({asset.get_state_display()})")
+        channel = demo_programming_ensure(assets=assets)
+        self.stdout.write(f"Channel {channel}: {channel.blocks.count()} blocks")

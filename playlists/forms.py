@@ -1,0 +1,88 @@
+"""Editor forms of the programming rules that the models' defaults do not express well."""
+
+from __future__ import annotations
+
+from numbers import Real
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import WagtailAdminModelForm
+
+from broadcasting.models import Asset, AssetCategory, AssetKind, AssetOrigin
+from playlists.models import Rotation
+
+
+def _checkboxes(choices: Any, label: Any, help_text: Any = "") -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=label,
+        choices=choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=help_text,
+    )
+
+
+class CategoryWeightsField(forms.JSONField):
+    """A JSON object {category: weight ≥ 0}; categories are the library's categories."""
+
+    def to_python(self, value: Any) -> Any:
+        weights = super().to_python(value)
+        if weights in (None, ""):
+            return {}
+        if not isinstance(weights, dict):
+            raise forms.ValidationError(_('Write an object such as {"culture": 2, "sport": 0.5}.'))
+        for category, weight in weights.items():
+            _check_weight(category, weight)
+        return {category: float(weight) for category, weight in weights.items()}
+
+
+def _check_weight(category: str, weight: Any) -> None:
+    if category not in AssetCategory.values:
+        raise forms.ValidationError(
+            _("Unknown category “%(category)s”; use one of: %(known)s."),
+            params={"category": category, "known": ", ".join(AssetCategory.values)},
+        )
+    if isinstance(weight, bool) or not isinstance(weight, Real) or weight < 0:
+        raise forms.ValidationError(
+            _("The weight of “%(category)s” must be a number, 0 or more."),
+            params={"category": category},
+        )
+
+
+class RotationForm(WagtailAdminModelForm):
+    kinds = _checkboxes(
+        AssetKind.choices, _("kinds"), _("Kinds of video the rotation picks (none: programmes).")
+    )
+    categories = _checkboxes(AssetCategory.choices, _("categories"), _("None ticked: any."))
+    origins = _checkboxes(AssetOrigin.choices, _("origins"), _("None ticked: any."))
+    weights = CategoryWeightsField(
+        label=_("weights per category"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_('For example {"culture": 2, "sport": 0.5}; missing categories weigh 1.'),
+    )
+
+    class Meta:
+        model = Rotation
+        fields = [
+            "name",
+            "kinds",
+            "categories",
+            "origins",
+            "weights",
+            "no_repeat_hours",
+            "max_plays_per_day",
+            "fresh_boost_days",
+            "fresh_boost",
+        ]
+
+
+class ChannelForm(WagtailAdminModelForm):
+    """Offers only slate videos as the channel's slate."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        slate = self.fields.get("slate")
+        if isinstance(slate, forms.ModelChoiceField):
+            slate.queryset = Asset.objects.filter(kind=AssetKind.SLATE).order_by("title")
