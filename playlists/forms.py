@@ -6,6 +6,7 @@ from numbers import Real
 from typing import Any
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
@@ -21,6 +22,11 @@ def _checkboxes(choices: Any, label: Any, help_text: Any = "") -> forms.Multiple
         widget=forms.CheckboxSelectMultiple,
         help_text=help_text,
     )
+
+
+def _label(field: str) -> Any:
+    """The model field's (translated) name, capitalised like Django's own form labels."""
+    return capfirst(Rotation._meta.get_field(field).verbose_name)  # type: ignore[union-attr]
 
 
 class CategoryWeightsField(forms.JSONField):
@@ -52,12 +58,14 @@ def _check_weight(category: str, weight: Any) -> None:
 
 class RotationForm(WagtailAdminModelForm):
     kinds = _checkboxes(
-        AssetKind.choices, _("kinds"), _("Kinds of video the rotation picks (none: programmes).")
+        AssetKind.choices,
+        _label("kinds"),
+        _("Kinds of video the rotation picks (none: programmes)."),
     )
-    categories = _checkboxes(AssetCategory.choices, _("categories"), _("None ticked: any."))
-    origins = _checkboxes(AssetOrigin.choices, _("origins"), _("None ticked: any."))
+    categories = _checkboxes(AssetCategory.choices, _label("categories"), _("None ticked: any."))
+    origins = _checkboxes(AssetOrigin.choices, _label("origins"), _("None ticked: any."))
     weights = CategoryWeightsField(
-        label=_("weights per category"),
+        label=_label("weights"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_('For example {"culture": 2, "sport": 0.5}; missing categories weigh 1.'),

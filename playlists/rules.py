@@ -115,6 +115,8 @@ class PlaylistRule:
 class CardSlotRule:
     """A reserved slot of ``length_ms`` for a card of ``category`` (e.g. "parking", 9600 ms).
 
+    ``length_ms`` is rounded up to whole segments by the builder.
+
     Inserted in the break after every ``every_n_items`` programme items of a block, and used to
     fill remainders; the playout resolves the slot to a card clip (or an ident) shortly before air.
     """

@@ -67,6 +67,7 @@ __all__ = [
     "ScanPool",
     "TimelineEntry",
     "build_timeline",
+    "length_order",
     "timeline_problems",
 ]
 
@@ -80,7 +81,7 @@ _LOOKBACK_DAYS = 2
 class PoolAsset(NamedTuple):
     """A library asset as pools see it: length in segments, creation as a grid position.
 
-    Fields in this order so that plain tuple order is (length, id): sorts run in C.
+    Pools keep them in ``length_order`` (length, then id).
     """
 
     segments: int
@@ -118,9 +119,15 @@ Pick = tuple[int, int, bool]
 
 
 class Gate:
-    """The rotation constraints of one pick at grid index ``at``, local day ``day``."""
+    """The rotation constraints of one pick at grid index ``at``, local day ``day``.
 
-    __slots__ = ("at", "cap", "day", "gap", "last", "plays")
+    ``last``: latest start per asset; ``plays``: plays per (asset, local date ordinal);
+    ``gap``: no-repeat in segments; ``cap``: max plays per day; ``pending``: assets laid around
+    the pick (break, rolls), not yet recorded: each counts as one more play, and is refused as
+    long as no-repeat applies.
+    """
+
+    __slots__ = ("at", "cap", "day", "gap", "last", "pending", "plays")
 
     def __init__(
         self,
@@ -131,22 +138,22 @@ class Gate:
         day: int,
         gap: float,
         cap: int | None,
+        pending: frozenset[int] = frozenset(),
     ) -> None:
-        self.last, self.plays, self.at, self.day, self.gap, self.cap = (
-            last,
-            plays,
-            at,
-            day,
-            gap,
-            cap,
-        )
+        self.last, self.plays, self.pending = last, plays, pending
+        self.at, self.day, self.gap, self.cap = at, day, gap, cap
 
     def under_cap(self, asset_id: int) -> bool:
         """Tell whether the asset has not reached ``max_plays_per_day`` on this day."""
-        return self.cap is None or self.plays.get((asset_id, self.day), 0) < self.cap
+        if self.cap is None:
+            return True
+        plays = self.plays.get((asset_id, self.day), 0) + (asset_id in self.pending)
+        return plays < self.cap
 
     def allows(self, asset_id: int) -> bool:
         """Tell whether the asset honours both max plays per day and no-repeat."""
+        if asset_id in self.pending and self.gap > 0:
+            return False
         last = self.last.get(asset_id)
         return (last is None or self.at - last >= self.gap) and self.under_cap(asset_id)
 
@@ -156,6 +163,11 @@ class RotationPool(Protocol):
 
     def pick(self, *, room: int, at: int, gate: Gate, rng: random.Random) -> Pick | None:
         """Pick an asset of at most ``room`` segments to start at grid index ``at``."""
+
+
+def length_order(item: PoolAsset) -> int:
+    """Sort key: length, then id, as one integer (fast to compare; ids below 2**63)."""
+    return item.segments * 2**64 + item.id
 
 
 PoolFactory = Callable[[RotationRule, Sequence[PoolAsset], float], RotationPool]
@@ -235,7 +247,7 @@ class IndexedPool:
         self.weigher = weigher = _weigher(rule, fresh_window)
         weights = weigher.categories
         excluded = {name for name, weight in weights.items() if weight <= 0}
-        self.items = sorted(item for item in items if item.category not in excluded)
+        self.items = sorted((i for i in items if i.category not in excluded), key=length_order)
         self.lengths = [item.segments for item in self.items]
         self.cumulative = [0.0, *accumulate([weights.get(i.category, 1.0) for i in self.items])]
         fresh = [item for item in self.items if item.resident] if weigher.boost > 1 else []
@@ -283,10 +295,6 @@ class _Grid:
     def floor(self, instant: datetime) -> int:
         """Return the index of ``grid_floor(instant)``."""
         return grid_offset_us(instant, self.epoch) // self.segment_us
-
-    def position(self, instant: datetime) -> float:
-        """Return ``instant`` in (fractional) segments from the epoch."""
-        return grid_offset_us(instant, self.epoch) / self.segment_us
 
     def instant(self, index: int) -> datetime:
         """Return the UTC instant of grid index ``index``."""
@@ -446,14 +454,21 @@ def _group(
     grid: _Grid, usable: list[LibraryAsset], lengths: dict[int, int]
 ) -> dict[tuple[str, str, str], list[PoolAsset]]:
     """Group the usable assets by (kind, category, origin) for pool selection."""
-    groups: dict[tuple[str, str, str], list[PoolAsset]] = {}
     epoch, segment_s = grid.epoch.timestamp(), grid.segment_us / 1_000_000
-    for a in usable:
-        created = (a.created_at.timestamp() - epoch) / segment_s
-        item = PoolAsset(lengths[a.id], a.id, a.category, created, a.origin == "resident")
-        groups.setdefault((a.kind, a.category, a.origin), []).append(item)
-    for group in groups.values():
-        group.sort()  # pools merge sorted runs
+    keyed = [
+        (
+            (a.kind, a.category, a.origin),
+            PoolAsset(
+                lengths[a.id], a.id, a.category, (a.created_at.timestamp() - epoch) / segment_s,
+                a.origin == "resident",
+            ),
+        )
+        for a in usable
+    ]  # fmt: skip
+    keyed.sort(key=lambda pair: length_order(pair[1]))  # each group comes out in length order
+    groups: dict[tuple[str, str, str], list[PoolAsset]] = {}
+    for key, item in keyed:
+        groups.setdefault(key, []).append(item)
     return groups
 
 
@@ -634,7 +649,8 @@ def _place_item(build: _Build, instance: _Instance, at: int, boundary: int) -> i
         tried.append(around)
         lead, tail = (sum(piece.segments for piece in pieces) for pieces in around)
         room = boundary - at - lead - tail
-        picked = _pick(build, instance, at + lead, room) if room > 0 else None
+        pending = frozenset(p.asset_id for pieces in around for p in pieces if p.asset_id)
+        picked = _pick(build, instance, at + lead, room, pending) if room > 0 else None
         if picked is not None:
             return _lay_item(build, instance, at, around, picked)
     return None
@@ -676,8 +692,13 @@ def _surroundings(
     return (brk, pre), post
 
 
-def _pick(build: _Build, instance: _Instance, at: int, room: int) -> Pick | None:
-    """Pick the instance's next item of at most ``room`` segments, starting at ``at``."""
+def _pick(
+    build: _Build, instance: _Instance, at: int, room: int, pending: frozenset[int]
+) -> Pick | None:
+    """Pick the instance's next item of at most ``room`` segments, starting at ``at``.
+
+    ``pending``: the assets laid around it (see ``Gate``).
+    """
     content = instance.block.content if instance.block else None
     if isinstance(content, PlaylistRule):
         items = _playlist(build, content)
@@ -693,6 +714,7 @@ def _pick(build: _Build, instance: _Instance, at: int, room: int) -> Pick | None
             day=build.day_of(at),
             gap=build.grid.hours(content.no_repeat_hours),
             cap=content.max_plays_per_day,
+            pending=pending,
         )
         return _pool(build, content).pick(room=room, at=at, gate=gate, rng=instance.rng)
     return None

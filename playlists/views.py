@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import urlencode
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
@@ -231,16 +231,16 @@ def _rebuild(request: HttpRequest, channel: Channel) -> None:
 
     try:
         version = schedule_rebuild(
-            channel=channel, user=request.user, reason=gettext_now("Rebuilt from the week grid")
+            channel=channel, user=request.user, reason="rebuild now (week grid)"
         )
     except Exception as err:  # an editor's button: show any failure instead of a 500
         logger.exception("schedule rebuild failed channel=%s", channel.pk)
-        message = gettext_now("The schedule could not be rebuilt: %(error)s") % {"error": err}
+        message = gettext("The schedule could not be rebuilt: %(error)s") % {"error": err}
         messages.error(request, message)
         return
     messages.success(
         request,
-        gettext_now("Schedule rebuilt: version %(number)s, until %(end)s.")
+        gettext("Schedule rebuilt: version %(number)s, until %(end)s.")
         % {"number": version.number, "end": _local_text(version.window_end, channel.time_zone)},
     )
 
@@ -261,7 +261,7 @@ def as_run_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     today = timezone.localtime(timezone.now(), zone_for(tz)).date()
     dates = as_run_csv.date_range(request.GET.get("from"), request.GET.get("to"), today)
     if dates is None:
-        return HttpResponse(gettext_now("Dates must be YYYY-MM-DD, from before to."), status=400)
+        return HttpResponse(gettext("Dates must be YYYY-MM-DD, from before to."), status=400)
     entries = as_run_entries(channel, day_bounds(dates[0], tz)[0], day_bounds(dates[1], tz)[1])
     response = StreamingHttpResponse(
         as_run_csv.csv_lines(entries), content_type="text/csv; charset=utf-8"

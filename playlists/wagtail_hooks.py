@@ -3,10 +3,12 @@ fillers, events and the as-run log (read-only: the playout writes it)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
 from django.urls import URLPattern, path
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -61,7 +63,9 @@ class ChannelViewSet(ModelViewSet):
         "number",
         "name",
         "slug",
-        BooleanColumn("is_active", label=_("on air")),
+        BooleanColumn(
+            "is_active", label=capfirst(Channel._meta.get_field("is_active").verbose_name)
+        ),
         WarningsColumn("warnings", label=_("Warnings")),
         WeekLinkColumn("week", label=_("Week grid")),
     ]
@@ -107,14 +111,25 @@ class BlockViewSet(ModelViewSet):
     search_fields = ["name"]
 
 
+def _labels(field: str) -> Callable[[Rotation], str]:
+    """An accessor listing the labels of a rotation's ticked choices."""
+    labels = dict(RotationForm.base_fields[field].choices)  # type: ignore[attr-defined]
+
+    def accessor(rotation: Rotation) -> str:
+        return ", ".join(str(labels.get(value, value)) for value in getattr(rotation, field)) or "—"
+
+    return accessor
+
+
 class RotationViewSet(ModelViewSet):
     model = Rotation
     icon = "rotate"
     list_display = [
         "name",
-        Column("kinds", label=_("kinds"), accessor=lambda r: _labels(r, "kinds")),
-        Column("categories", label=_("categories"), accessor=lambda r: _labels(r, "categories")),
-        Column("origins", label=_("origins"), accessor=lambda r: _labels(r, "origins")),
+        *(
+            Column(name, label=RotationForm.base_fields[name].label, accessor=_labels(name))
+            for name in ("kinds", "categories", "origins")
+        ),
         "no_repeat_hours",
         "max_plays_per_day",
     ]
@@ -130,12 +145,6 @@ class RotationViewSet(ModelViewSet):
         ],
         base_form_class=RotationForm,
     )
-
-
-def _labels(rotation: Rotation, field: str) -> str:
-    form_field = RotationForm.base_fields[field]
-    labels = dict(form_field.choices)  # type: ignore[attr-defined]
-    return ", ".join(str(labels.get(value, value)) for value in getattr(rotation, field)) or "—"
 
 
 class PlaylistViewSet(ModelViewSet):

@@ -226,7 +226,8 @@ def _event_warnings(
     channel: Channel, library: QuerySet[Asset], now: dt.datetime
 ) -> list[ProgrammingWarning]:
     events = list(channel.events.prefetch_related("items"))
-    lengths = event_lengths(events, library)
+    segment = dt.timedelta(milliseconds=channel.channel_format.segment_ms)
+    lengths = event_lengths(events, library, segment)
     found = [_empty_event(event) for event in events if not lengths[event.pk]]
     occurrences = [
         occurrence
@@ -246,13 +247,15 @@ def _event_warnings(
     return found + [_overlap(first, second, by_pk, channel.time_zone) for first, second in pairs]
 
 
-def event_lengths(events: Iterable[Event], library: QuerySet[Asset]) -> dict[int, dt.timedelta]:
+def event_lengths(
+    events: Iterable[Event], library: QuerySet[Asset], segment: dt.timedelta
+) -> dict[int, dt.timedelta]:
     """Length of each event: the sum of its schedulable videos' padded durations."""
     items = {event.pk: [item.asset_id for item in event.items.all()] for event in events}
     wanted = {asset_id for ids in items.values() for asset_id in ids}
-    durations = dict(library.filter(pk__in=wanted).values_list("pk", "length_s"))
+    counts = dict(library.filter(pk__in=wanted).values_list("pk", "segment_count"))
     return {
-        pk: dt.timedelta(seconds=sum(durations.get(asset_id) or 0.0 for asset_id in ids))
+        pk: sum((segment * counts.get(asset_id, 0) for asset_id in ids), dt.timedelta())
         for pk, ids in items.items()
     }
 

@@ -404,6 +404,13 @@ def test_max_plays_per_day_is_hard_and_leaves_slate() -> None:
     assert entries[-2].start == paris(2026, 6, 2) and entries[-2].asset_id == 1  # a new local day
 
 
+def test_an_asset_in_the_break_is_not_picked_as_the_programme_under_no_repeat() -> None:
+    fillers = FillerPolicy(preroll_ids=(1,))
+    rules = channel((block(1, time(0), time(0), RotationRule(no_repeat_hours=1), fillers=fillers),))
+    entries = build(rules, [asset(1, 1), asset(2, 1)], paris(2026, 6, 1), paris(2026, 6, 1, 0, 1))
+    assert [(e.role, e.asset_id) for e in entries[:2]] == [("preroll", 1), ("programme", 2)]
+
+
 def test_history_before_the_window_counts_for_no_repeat() -> None:
     rules = channel((block(1, time(0), time(0), RotationRule(no_repeat_hours=6)),))
     library = [asset(1, 750), asset(2, 750)]
@@ -429,11 +436,12 @@ def test_pool_picks_follow_weights_boost_and_room(pool_type: type) -> None:
     )
     day = 750 * 24
     items = [
-        PoolAsset(segments=10, id=1, category="news", created=0.0, resident=True),  # weight 1
-        PoolAsset(segments=10, id=2, category="sport", created=0.0, resident=False),  # weight 3
-        PoolAsset(segments=10, id=3, category="news", created=100 * day - 10, resident=True),  # fresh: weight 4
-        PoolAsset(segments=10, id=4, category="culture", created=100 * day, resident=True),  # weight 0: never
-        PoolAsset(segments=99, id=5, category="news", created=0.0, resident=True),  # does not fit
+        # 1: weight 1; 2: weight 3; 3: fresh, 1 x 4; 4: weight 0, never; 5: does not fit
+        PoolAsset(segments=10, id=1, category="news", created=0.0, resident=True),
+        PoolAsset(segments=10, id=2, category="sport", created=0.0, resident=False),
+        PoolAsset(segments=10, id=3, category="news", created=100 * day - 10, resident=True),
+        PoolAsset(segments=10, id=4, category="culture", created=100 * day, resident=True),
+        PoolAsset(segments=99, id=5, category="news", created=0.0, resident=True),
     ]
     pool = pool_type(rule, items, float(day))
     rng = random.Random(3)
