@@ -1,0 +1,155 @@
+"""The build's working state: the segment grid, pieces and raw entries, block instances, event
+occurrences, and ``Build``, what one build reads and accumulates (plays, spans, caches).
+
+Everything here counts in integer segment indices from the channel's epoch.
+"""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
+
+from playlists.calendar import grid_offset_us
+from playlists.rules import (
+    Block,
+    ChannelRules,
+    Event,
+    FillerPolicy,
+    PlaylistRule,
+    RotationRule,
+)
+from playlists.scheduling.pools import PoolAsset, PoolFactory, RotationPool
+
+class Piece(NamedTuple):
+    """Something to lay on the timeline (its natural length in segments)."""
+
+    segments: int
+    kind: str
+    asset_id: int | None
+    role: str
+    card_category: str = ""
+
+
+@dataclass(slots=True)
+class Raw:
+    """A timeline entry in grid indices, before conversion to ``TimelineEntry``."""
+
+    start: int
+    end: int
+    piece: Piece
+    block_id: int | None
+    event_id: int | None
+    cut: bool
+    fallback: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """Conversions between aware instants and segment indices from the epoch."""
+
+    epoch: datetime
+    segment_us: int
+
+    def ceil(self, instant: datetime) -> int:
+        """Return the index of ``grid_ceil(instant)``."""
+        return -(-grid_offset_us(instant, self.epoch) // self.segment_us)
+
+    def floor(self, instant: datetime) -> int:
+        """Return the index of ``grid_floor(instant)``."""
+        return grid_offset_us(instant, self.epoch) // self.segment_us
+
+    def instant(self, index: int) -> datetime:
+        """Return the UTC instant of grid index ``index``."""
+        return self.epoch + timedelta(microseconds=index * self.segment_us)
+
+    def hours(self, hours: float) -> float:
+        """Return ``hours`` in segments."""
+        return hours * 3_600_000_000 / self.segment_us
+
+
+@dataclass(frozen=True, slots=True)
+class FillPlan:
+    """A ``FillerPolicy`` resolved against the library (missing assets dropped)."""
+
+    idents: tuple[Piece, ...]
+    prerolls: tuple[Piece, ...]
+    postrolls: tuple[Piece, ...]
+    interstitials: tuple[Piece, ...]
+    cards: tuple[tuple[int, Piece], ...]
+    ident_every: int | None
+    gap: tuple[Piece, ...]  # remainder fillers, shortest first
+    gap_lengths: tuple[int, ...]
+
+
+@dataclass(slots=True)
+class Instance:
+    """A block on one local date (or the default filling of a day), with its running state."""
+
+    block: Block | None
+    fillers: FillerPolicy
+    rng: random.Random
+    count: int = 0
+    playlist_position: int = 0
+
+    @property
+    def block_id(self) -> int | None:
+        """The block's id, None for the default filling."""
+        return self.block.id if self.block else None
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One occurrence of an event: start index, hard or soft, items as pieces."""
+
+    start: int
+    hard: bool
+    event: Event
+    items: tuple[Piece, ...]
+
+
+@dataclass(slots=True)
+class Build:
+    """What one build reads and the state it accumulates."""
+
+    rules: ChannelRules
+    grid: Grid
+    seed: int
+    window: tuple[int, int]
+    horizon: int
+    lengths: dict[int, int]
+    groups: dict[tuple[str, str, str], list[PoolAsset]]
+    holidays: frozenset[date]
+    pool_factory: PoolFactory
+    out: list[Raw] = field(default_factory=list)
+    last: dict[int, int] = field(default_factory=dict)
+    plays: dict[tuple[int, int], int] = field(default_factory=dict)
+    midnights: list[int] = field(default_factory=list)
+    ordinals: list[int] = field(default_factory=list)
+    spans: list[tuple[int, int, Instance]] = field(default_factory=list)
+    pools: dict[RotationRule, RotationPool] = field(default_factory=dict)
+    plans: dict[FillerPolicy, FillPlan] = field(default_factory=dict)
+    playlists: dict[PlaylistRule, list[tuple[int, int]]] = field(default_factory=dict)
+    defaults: dict[int, Instance] = field(default_factory=dict)
+
+    def day_of(self, index: int) -> int:
+        """Return the local date ordinal of grid index ``index``."""
+        return self.ordinals[bisect_right(self.midnights, index * self.grid.segment_us) - 1]
+
+    def span_at(self, index: int) -> tuple[int, Instance]:
+        """Return the end and the instance of the span containing ``index``."""
+        _, end, instance = self.spans[bisect_right(self.spans, index, key=lambda s: s[0]) - 1]
+        return end, instance
+
+    def emit(
+        self, start: int, length: int, piece: Piece, origin: tuple[int | None, int | None]
+    ) -> int:
+        """Lay ``piece`` for ``length`` segments at ``start`` (origin: block id, event id)."""
+        self.out.append(Raw(start, start + length, piece, *origin, length < piece.segments, False))
+        if piece.kind == "asset" and piece.asset_id is not None:
+            self.last[piece.asset_id] = start
+            key = (piece.asset_id, self.day_of(start))
+            self.plays[key] = self.plays.get(key, 0) + 1
+        return start + length
