@@ -16,6 +16,7 @@ from playlists.rules import WEEKDAYS
 from playlists.scheduling.events import LOOKBACK_DAYS
 from playlists.scheduling.state import Build, Grid, Instance
 
+
 def local_days(tz: str, grid: Grid, first: int, horizon: int) -> list[date]:
     """Return the local dates from a few days before ``first`` to two days after ``horizon``."""
     zone = zone_for(tz)

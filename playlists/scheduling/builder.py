@@ -33,6 +33,7 @@ from playlists.scheduling.pools import (
 )
 from playlists.scheduling.state import Build, Grid, Instance, Occurrence, Piece, Raw
 
+
 def build_timeline(
     *,
     rules: ChannelRules,

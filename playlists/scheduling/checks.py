@@ -8,6 +8,7 @@ from datetime import datetime
 from playlists.calendar import grid_ceil, is_on_grid
 from playlists.rules import ENTRY_KINDS, TimelineEntry
 
+
 def timeline_problems(
     entries: Sequence[TimelineEntry],
     start: datetime,

@@ -11,9 +11,8 @@ from bisect import bisect_right
 from playlists.rules import ChannelRules, FillerPolicy
 from playlists.scheduling.state import Build, FillPlan, Instance, Piece
 
-def surroundings(
-    plan: FillPlan, n: int
-) -> tuple[tuple[list[Piece], list[Piece]], list[Piece]]:
+
+def surroundings(plan: FillPlan, n: int) -> tuple[tuple[list[Piece], list[Piece]], list[Piece]]:
     """Return ((break, pre-roll), post-roll) around programme item number ``n``."""
     brk: list[Piece] = []
     if n > 0 and plan.interstitials:

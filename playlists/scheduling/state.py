@@ -23,6 +23,7 @@ from playlists.rules import (
 )
 from playlists.scheduling.pools import PoolAsset, PoolFactory, RotationPool
 
+
 class Piece(NamedTuple):
     """Something to lay on the timeline (its natural length in segments)."""
 
