@@ -1,7 +1,7 @@
-"""The build's working state: the segment grid, pieces and raw entries, block instances, event
-occurrences, and ``Build``, what one build reads and accumulates (plays, spans, caches).
+"""The working state of one build: grid, pieces, raw entries, block instances, occurrences.
 
-Everything here counts in integer segment indices from the channel's epoch.
+``Build`` holds what one build reads and what it accumulates (plays, spans, cached pools and
+plans). Everything here counts in integer segment indices from the channel's epoch.
 """
 
 from __future__ import annotations
