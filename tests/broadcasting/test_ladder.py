@@ -15,7 +15,7 @@ from broadcasting.ladder import (
     source_matrix,
 )
 from broadcasting.loudness import Loudness
-from broadcasting.probe import ProbeFacts
+from broadcasting.probe import ProbeFacts, source_input_args
 
 LANDSCAPE = ProbeFacts(
     container="mov", format_name="mov,mp4,m4a,3gp,3g2,mj2", duration=6.0, size=1_000_000,
@@ -52,8 +52,10 @@ def values_after(command: list[str], option: str) -> list[str]:
 def test_input_is_hardened_local_file_with_the_forced_demuxer() -> None:
     command = command_for(LANDSCAPE)
     index = command.index("-i")
-    assert command[index - 4 : index] == ["-protocol_whitelist", "file", "-f", "mov"]
-    assert command[index + 1] == f"file:{Path('in/clip.mp4').resolve()}"
+    start = command.index("-protocol_whitelist")
+    assert command[start : start + 4] == ["-protocol_whitelist", "file", "-f", "mov"]
+    assert start < index and command[index + 1] == f"file:{Path('in/clip.mp4').resolve()}"
+    assert command[start : index + 2] == source_input_args(Path("in/clip.mp4"), demuxer="mov")
     assert command.count("-i") == 1
 
 
