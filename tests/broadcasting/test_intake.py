@@ -1,6 +1,5 @@
 """Intake: size, extension and magic-byte checks before anything parses an upload."""
 
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,35 +19,10 @@ from broadcasting.intake import (
     sniff_demuxer,
 )
 from tests.broadcasting import clips
+from tests.broadcasting.conftest import MakeClip
 
 MiB = 1024**2
 GiB = 1024**3
-
-MakeClip = Callable[..., Path]
-
-
-@pytest.fixture(scope="module")
-def make_clip(tmp_path_factory: pytest.TempPathFactory) -> MakeClip:
-    """Generate each clip once per module, each in its own folder (some share file names)."""
-    made: dict[tuple[object, ...], Path] = {}
-    root = tmp_path_factory.mktemp("intake-clips")
-
-    def make(generator: Callable[..., Path], *args: object) -> Path:
-        key = (generator.__name__, *args)
-        if key not in made:
-            folder = root / f"{generator.__name__}-{len(made)}"
-            folder.mkdir()
-            made[key] = generator(folder, *args)
-        return made[key]
-
-    return make
-
-
-@pytest.fixture(scope="module")
-def secret(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    marker = f"SECRET-{secrets.token_hex(12)}"
-    folder = tmp_path_factory.mktemp("secret")
-    return clips.marked_transport_stream(folder, marker), marker
 
 
 def _ts_packets(count: int, *, size: int = 188, offset: int = 0) -> bytes:

@@ -1,7 +1,6 @@
 """Probing uploads: facts from real ffprobe runs, limits, and the hostile-file defences."""
 
 import json
-import secrets
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -22,36 +21,9 @@ from broadcasting.probe import (
     tail_command,
 )
 from tests.broadcasting import clips
+from tests.broadcasting.conftest import MakeClip
 
 GiB = 1024**3
-MakeClip = Callable[..., Path]
-
-
-@pytest.fixture(scope="module")
-def make_clip(tmp_path_factory: pytest.TempPathFactory) -> MakeClip:
-    """Generate each clip once per module, each in its own folder (some share file names)."""
-    made: dict[tuple[object, ...], Path] = {}
-    root = tmp_path_factory.mktemp("probe-clips")
-
-    def make(generator: Callable[..., Path], *args: object) -> Path:
-        key = (generator.__name__, *args)
-        if key not in made:
-            folder = root / f"{generator.__name__}-{len(made)}"
-            folder.mkdir()
-            made[key] = generator(folder, *args)
-        return made[key]
-
-    return make
-
-
-@pytest.fixture(scope="module")
-def secret(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A local file the attacks try to read, with a random marker in its content only."""
-    marker = f"SECRET-{secrets.token_hex(12)}"
-    folder = tmp_path_factory.mktemp("secret")
-    path = clips.marked_transport_stream(folder, marker)
-    assert marker.encode() in path.read_bytes()
-    return path, marker
 
 
 def intake(path: Path, limits: ProbeLimits | None = None) -> ProbeFacts:

@@ -65,6 +65,21 @@ def s3_settings(settings, s3_endpoint: str) -> str:  # type: ignore[no-untyped-d
     return s3_endpoint
 
 
+def init_bucket(endpoint: str) -> None:
+    """Run ``init_storage`` as an operator would, against the moto endpoint."""
+    result = run(
+        [*MANAGE, "init_storage"],
+        subprocess_env(
+            DJANGO_SETTINGS_MODULE="config.settings.local",
+            AWS_STORAGE_BUCKET_NAME=BUCKET,
+            AWS_S3_ENDPOINT_URL=endpoint,
+            AWS_ACCESS_KEY_ID="carillon",
+            AWS_SECRET_ACCESS_KEY="carillon-secret",
+        ),
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def test_local_aliases_keep_private_files_apart_from_public_ones(settings) -> None:  # type: ignore[no-untyped-def]
     private, public = storages["private"], storages["public"]
     private.save("originals/clip.mp4", ContentFile(b"original"))
@@ -78,15 +93,7 @@ def test_local_aliases_keep_private_files_apart_from_public_ones(settings) -> No
 
 
 def test_init_storage_creates_the_bucket_with_public_prefix_policy(s3_settings: str) -> None:
-    env = subprocess_env(
-        DJANGO_SETTINGS_MODULE="config.settings.local",
-        AWS_STORAGE_BUCKET_NAME=BUCKET,
-        AWS_S3_ENDPOINT_URL=s3_settings,
-        AWS_ACCESS_KEY_ID="carillon",
-        AWS_SECRET_ACCESS_KEY="carillon-secret",
-    )
-    result = run([*MANAGE, "init_storage"], env)
-    assert result.returncode == 0, result.stderr
+    init_bucket(s3_settings)
     client = boto3.client(
         "s3",
         endpoint_url=s3_settings,
@@ -99,17 +106,7 @@ def test_init_storage_creates_the_bucket_with_public_prefix_policy(s3_settings: 
 
 
 def test_s3_aliases_write_read_delete(s3_settings: str) -> None:
-    run_init = run(
-        [*MANAGE, "init_storage"],
-        subprocess_env(
-            DJANGO_SETTINGS_MODULE="config.settings.local",
-            AWS_STORAGE_BUCKET_NAME=BUCKET,
-            AWS_S3_ENDPOINT_URL=s3_settings,
-            AWS_ACCESS_KEY_ID="carillon",
-            AWS_SECRET_ACCESS_KEY="carillon-secret",
-        ),
-    )
-    assert run_init.returncode == 0, run_init.stderr
+    init_bucket(s3_settings)
     for alias in ("private", "public"):
         storage = storages[alias]
         name = storage.save(f"check/{alias}.bin", ContentFile(b"carillon " + alias.encode()))
@@ -123,17 +120,7 @@ def test_s3_aliases_write_read_delete(s3_settings: str) -> None:
 def test_s3_private_objects_are_not_publicly_readable_and_public_ones_are(
     s3_settings: str,
 ) -> None:
-    run_init = run(
-        [*MANAGE, "init_storage"],
-        subprocess_env(
-            DJANGO_SETTINGS_MODULE="config.settings.local",
-            AWS_STORAGE_BUCKET_NAME=BUCKET,
-            AWS_S3_ENDPOINT_URL=s3_settings,
-            AWS_ACCESS_KEY_ID="carillon",
-            AWS_SECRET_ACCESS_KEY="carillon-secret",
-        ),
-    )
-    assert run_init.returncode == 0, run_init.stderr
+    init_bucket(s3_settings)
     private, public = storages["private"], storages["public"]
     private_name = private.save("originals/secret.mp4", ContentFile(b"resident original"))
     public_name = public.save("assets/7/poster.jpg", ContentFile(b"poster bytes"))
