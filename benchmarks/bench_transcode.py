@@ -5,14 +5,16 @@ median of 3 runs of:
 
 (a) our pipeline end to end: ``check_upload``, ``probe``, ``encode_asset`` (analysis pass, the
     one-process ladder, rendition measurements, master playlist, delivered-loudness check);
-(b) the very ffmpeg/ffprobe commands (a) ran, recorded during its first run and replayed with
-    ``subprocess``, one after the other, with no Python work between them;
+(b) the very ffmpeg/ffprobe commands (a) ran, recorded during its run of the same round and
+    replayed with ``subprocess``, one after the other, with no Python work between them;
 (c) the same work with the ladder encoded by one ffmpeg process per rung, each decoding the
     source, with the same filters and x264 settings (the way MediaCMS and PeerTube encode;
     x264 picks its own thread count, as they let it), plus the same probe and loudness commands.
 
 Each variant runs in a child Python process; wall time, CPU time (user+sys of the process and
 of the ffmpeg processes it waited for) and peak RSS are measured there around the work only.
+Each run waits (bounded) for the machine to be idle, and reports the CPU other processes used
+during it, since the machine may be shared.
 Then, once, the quality traded for speed: PSNR and SSIM of the 720p rung against the source
 scaled to 720p, for the former preset (veryfast) and for the rung's own preset.
 

@@ -36,7 +36,9 @@ def test_the_ladder_encodes_each_rung_with_its_own_preset() -> None:
     presets = ("superfast", "veryfast", "faster", "")
     spec = replace(
         DEFAULT_FORMAT,
-        rungs=tuple(replace(r, preset=p) for r, p in zip(DEFAULT_FORMAT.rungs, presets)),
+        rungs=tuple(
+            replace(r, preset=p) for r, p in zip(DEFAULT_FORMAT.rungs, presets, strict=True)
+        ),
     )
     command = ladder_command(
         source=Path("in/clip.mp4"), demuxer="mov", facts=LANDSCAPE, loudness=LOUDNESS,
