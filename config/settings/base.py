@@ -232,6 +232,12 @@ CARILLON_TRANSCODE_HEARTBEAT_TIMEOUT = env.int("CARILLON_TRANSCODE_HEARTBEAT_TIM
 CARILLON_TRANSCODE_REQUEUE_AFTER = env.int("CARILLON_TRANSCODE_REQUEUE_AFTER", default=60)
 CARILLON_SWEEP_INTERVAL = env.int("CARILLON_SWEEP_INTERVAL", default=30)
 
+# --- Live output ---------------------------------------------------------------------------
+# HDHomeRun emulation for Plex/Jellyfin/Emby: tuners announced, and a fixed device id (8 hex
+# characters; empty: derived from the secret key).
+CARILLON_HDHOMERUN_TUNER_COUNT = env.int("CARILLON_HDHOMERUN_TUNER_COUNT", default=4)
+CARILLON_HDHOMERUN_DEVICE_ID = env("CARILLON_HDHOMERUN_DEVICE_ID", default="")
+
 # --- Security ----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
