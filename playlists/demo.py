@@ -41,6 +41,7 @@ def _fillers(ident: Asset | None) -> FillerSet:
     fillers = FillerSet.objects.create(name="Habillage Carillon", ident_every_n_items=1)
     if ident is not None:
         fillers.idents.add(ident)
+        fillers.save()  # a cluster's many-to-many relations are written when it is saved
     CardSlot.objects.create(
         filler_set=fillers, category=CardCategory.PARKING, length_seconds=9.6, every_n_items=2
     )

@@ -15,8 +15,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from playlists import rules
-from playlists.calendar import grid_floor
-from playlists.models import Channel, ScheduledItem, ScheduleVersion
+from playlists.calendar import grid_ceil, grid_floor
+from playlists.models import Channel, ItemKind, ScheduledItem, ScheduleVersion
 from playlists.rulebook import channel_rules, library_for
 from playlists.scheduling import build_timeline, timeline_problems
 
@@ -57,11 +57,20 @@ def schedule_extend(*, channel: Channel, now: dt.datetime | None = None) -> Sche
 
 
 def rebuild_start(*, channel: Channel, at: dt.datetime) -> dt.datetime:
-    """Where a rebuild at ``at`` may start: after the item on air, never before it."""
+    """Where a rebuild at ``at`` may start: after the item on air, never before it.
+
+    The slate protects nothing: when it is on air the rebuild starts at the next segment
+    boundary (the slate entry is shortened to end there), so new content airs within 4.8 s.
+    """
+    segment_ms = channel.channel_format.segment_ms
     on_air = ScheduledItem.objects.filter(channel=channel, start__lte=at, end__gt=at).first()
-    if on_air is not None:
-        return on_air.end
-    return grid_floor(at, channel.epoch, channel.channel_format.segment_ms)
+    if on_air is None:
+        return grid_floor(at, channel.epoch, segment_ms)
+    if on_air.kind == ItemKind.SLATE:
+        return min(
+            on_air.end, grid_ceil(at + dt.timedelta(microseconds=1), channel.epoch, segment_ms)
+        )
+    return on_air.end
 
 
 def _build_and_publish(
@@ -125,6 +134,10 @@ def _publish(
         build_ms=build_ms,
     )
     ScheduledItem.objects.filter(channel=channel, start__gte=start).delete()
+    # A slate entry on air may be cut at the rebuild's start (see ``rebuild_start``).
+    ScheduledItem.objects.filter(
+        channel=channel, kind=ItemKind.SLATE, start__lt=start, end__gt=start
+    ).update(end=start)
     ScheduledItem.objects.bulk_create(_item(channel, version, entry) for entry in entries)
     logger.info(
         "schedule published channel=%s version=%s items=%s", channel.slug, number, len(entries)

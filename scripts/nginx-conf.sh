@@ -40,6 +40,13 @@ http {
       location ~ \.ts\$ { add_header Cache-Control "public, max-age=86400, immutable" always; add_header Access-Control-Allow-Origin "*" always; }
     }
     location /media/private/ { return 404; }
+    # The live channel, published by the playout process into public storage.
+    location /live/ {
+      alias $ROOT/var/media/public/live/;
+      add_header Access-Control-Allow-Origin "*" always;
+      location ~ \.m3u8\$ { add_header Cache-Control "max-age=2" always; add_header Access-Control-Allow-Origin "*" always; }
+      location ~ \.ts\$ { add_header Cache-Control "public, max-age=86400, immutable" always; add_header Access-Control-Allow-Origin "*" always; }
+    }
     location / {
       proxy_pass http://127.0.0.1:$WEB_PORT;
       proxy_http_version 1.1;

@@ -33,6 +33,8 @@ def test_seed_demo_is_idempotent() -> None:
     assert channel.slate is not None and channel.slate.kind == AssetKind.SLATE
     assert Block.objects.filter(channel=channel).count() == 2
     assert Event.objects.filter(channel=channel).count() == 1
+    assert channel.default_fillers is not None
+    assert [a.kind for a in channel.default_fillers.idents.all()] == [AssetKind.IDENT]
 
 
 def test_create_demo_admin_prints_working_credentials_and_keeps_them(

@@ -152,3 +152,15 @@ def test_a_rule_change_rebuilds_the_channel(
     with django_capture_on_commit_callbacks(execute=True):
         Block.objects.filter(channel=channel).first().save()  # type: ignore[union-attr]
     assert calls == [channel.pk]
+
+
+def test_a_rebuild_while_the_slate_airs_starts_at_the_next_boundary(channel: Channel) -> None:
+    schedule_rebuild(channel=channel, now=NOW)  # empty library: one long slate entry
+    ReadyAssetFactory.create_batch(4)
+    later = NOW + dt.timedelta(minutes=10, seconds=1)
+    version = schedule_rebuild(channel=channel, now=later)
+    assert later < version.window_start <= later + dt.timedelta(seconds=4.8)
+    items = list(ScheduledItem.objects.filter(channel=channel).order_by("start"))
+    assert items[0].role == ItemRole.SLATE and items[0].end == version.window_start
+    assert_gap_free(items)
+    assert any(item.role == ItemRole.PROGRAMME for item in items)

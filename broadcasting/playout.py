@@ -1,0 +1,303 @@
+"""The playout: publishes every channel's live window to public storage, segment by segment.
+
+For each channel segment ``n`` (airing from ``epoch + n * 4.8 s``) and each rung, the playout
+resolves what airs (the scheduled item covering that instant and the segment inside its asset),
+substitutes the channel's slate when the asset, its rendition or the segment is missing or
+unreadable, rewrites the segment onto the channel grid (PTS/DTS/PCR offset, continuity counters
+continued from the segment published for ``n - 1``: see ``tsrewrite``) and publishes it under a
+content-addressed name. Then it writes the media playlists and the master playlist, records the
+as-run log and deletes segments that have left the window.
+
+State lives in storage only (``live/<slug>/<rung>/index.json``: for each published sequence, its
+name and the source it was made from), so the process is stateless across restarts: a segment
+already published from the same source is kept; one whose plan changed is made again, and so are
+all after it (their counters follow from it). Segments already on air are never remade.
+
+Not handled yet: overrides, card slots, a built-in slate for channels without one (such segments
+are skipped and reported), the gap as-run reason.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field, replace
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
+
+from broadcasting.live import master_playlist, media_playlist, media_sequence, segment_start
+from broadcasting.media_store import public_storage
+from broadcasting.models import Asset, Rendition
+from broadcasting.tsrewrite import (
+    ContinuityState,
+    TsError,
+    channel_pts,
+    first_pts,
+    last_counters,
+    offset_for,
+    rewrite_segment,
+)
+from playlists.models import AsRunEntry, AsRunReason, Channel, ScheduledItem
+from playlists.selectors import item_at
+
+logger = logging.getLogger(__name__)
+INDEX_NAME = "index.json"
+PLAYLIST_NAME = "index.m3u8"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the bytes of one channel segment come from."""
+
+    name: str  # the storage name of the asset's segment
+    asset_id: int
+    slate: bool  # substituted for what was planned
+
+
+@dataclass(frozen=True)
+class Slot:
+    """What airs during channel segment ``sequence``, resolved once for every rung."""
+
+    sequence: int
+    item: ScheduledItem | None
+    index: int  # the segment inside the item's asset
+
+
+@dataclass
+class PublishReport:
+    """What one call of ``publish_window`` did, per channel."""
+
+    channel: str
+    sequence: int  # the segment airing at ``now``
+    published: list[str] = field(default_factory=list)
+    kept: int = 0
+    slated: list[int] = field(default_factory=list)  # sequences that aired the slate
+    unfilled: list[int] = field(default_factory=list)  # no slate either: left out
+    deleted: list[str] = field(default_factory=list)
+    as_run: int = 0
+
+
+def live_prefix(slug: str) -> str:
+    return f"live/{slug}"
+
+
+def content_name(*, sequence: int, data: bytes) -> str:
+    """The content-addressed file name of a published segment."""
+    return f"{sequence}-{hashlib.sha1(data).hexdigest()[:12]}.ts"  # noqa: S324 - a name, not a MAC
+
+
+def write_file(storage: Storage, name: str, data: bytes) -> None:
+    """Replace ``name`` with ``data`` (storages keep both copies unless the old one goes first)."""
+    if storage.exists(name):
+        storage.delete(name)
+    storage.save(name, ContentFile(data))
+
+
+def read_file(storage: Storage, name: str) -> bytes | None:
+    try:
+        with storage.open(name, "rb") as handle:
+            data: bytes = handle.read()
+            return data
+    except (FileNotFoundError, OSError):
+        return None
+
+
+def resolve_slot(*, channel: Channel, sequence: int, segment_ms: int) -> Slot:
+    """The item airing at the start of segment ``sequence`` and the segment index inside it."""
+    at = segment_start(sequence, epoch=channel.epoch, segment_ms=segment_ms)
+    item = item_at(channel=channel, at=at)
+    if item is None:
+        return Slot(sequence=sequence, item=None, index=0)
+    offset_ms = (at - item.start) // dt.timedelta(milliseconds=1)
+    return Slot(sequence=sequence, item=item, index=offset_ms // segment_ms)
+
+
+def _rendition(asset: Asset | None, rung: str) -> Rendition | None:
+    if asset is None or not asset.is_schedulable:
+        return None
+    return next((r for r in asset.renditions.all() if r.name == rung), None)
+
+
+def _segment_of(asset: Asset | None, rung: str, index: int) -> tuple[str, bytes] | None:
+    """The name and bytes of segment ``index`` of the asset's rung, if present and readable."""
+    rendition = _rendition(asset, rung)
+    if rendition is None or not 0 <= index < rendition.segment_count:
+        return None
+    name = f"{rendition.segment_prefix}seg_{index:05d}.ts"
+    data = read_file(public_storage(), name)
+    if not data:
+        return None
+    try:
+        first_pts(data)
+    except TsError:
+        logger.warning("unreadable segment %s", name)
+        return None
+    return name, data
+
+
+def source_for(*, channel: Channel, slot: Slot, rung: str) -> tuple[Source, bytes] | None:
+    """The planned segment, else the slate's (index modulo its length), else ``None``."""
+    asset = slot.item.asset if slot.item is not None else None
+    found = _segment_of(asset, rung, slot.index)
+    if found is not None and asset is not None:
+        return Source(name=found[0], asset_id=asset.pk, slate=False), found[1]
+    slate = channel.slate
+    rendition = _rendition(slate, rung)
+    if slate is None or rendition is None or not rendition.segment_count:
+        return None
+    found = _segment_of(slate, rung, slot.sequence % rendition.segment_count)
+    if found is None:
+        return None
+    return Source(name=found[0], asset_id=slate.pk, slate=True), found[1]
+
+
+def _load_index(storage: Storage, prefix: str) -> dict[int, dict[str, str]]:
+    raw = read_file(storage, f"{prefix}/{INDEX_NAME}")
+    if not raw:
+        return {}
+    return {int(key): value for key, value in json.loads(raw).items()}
+
+
+def _continuity_before(
+    storage: Storage, prefix: str, index: dict[int, dict[str, str]], sequence: int
+) -> ContinuityState:
+    """The counters after the segment published for ``sequence - 1`` (fresh if there is none)."""
+    previous = index.get(sequence - 1)
+    data = read_file(storage, f"{prefix}/{previous['name']}") if previous else None
+    return last_counters(data) if data else ContinuityState()
+
+
+def publish_rung(
+    *,
+    channel: Channel,
+    rung: str,
+    slots: list[Slot],
+    current: int,
+    window: int,
+    report: PublishReport,
+) -> dict[int, Source]:
+    """Publish the rung's segments of ``slots``, its media playlist, and prune its old segments."""
+    storage = public_storage()
+    spec = channel.channel_format.to_spec()
+    prefix = f"{live_prefix(channel.slug)}/{rung}"
+    index = _load_index(storage, prefix)
+    aired: dict[int, Source] = {}
+    remake = False
+    for slot in slots:
+        n = slot.sequence
+        found = source_for(channel=channel, slot=slot, rung=rung)
+        if found is None:
+            report.unfilled.append(n)
+            remake = True
+            continue
+        source, data = found
+        aired[n] = source
+        known = index.get(n)
+        on_air = known is not None and n <= current and storage.exists(f"{prefix}/{known['name']}")
+        if known is not None and (on_air or (not remake and known["source"] == source.name)):
+            report.kept += 1
+            continue
+        remake = True
+        state = _continuity_before(storage, prefix, index, n)
+        offset = offset_for(segment_first_pts=first_pts(data), channel_pts=channel_pts(n))
+        out = rewrite_segment(data, offset_ticks=offset, continuity=state)
+        name = content_name(sequence=n, data=out)
+        if not storage.exists(f"{prefix}/{name}"):
+            storage.save(f"{prefix}/{name}", ContentFile(out))
+        index[n] = {"name": name, "source": source.name}
+        report.published.append(f"{prefix}/{name}")
+    first = current - window + 1
+    listed = [index[n]["name"] for n in range(first, current + 1) if n in index]
+    start = next((n for n in range(first, current + 1) if n in index), first)
+    text = media_playlist(
+        first_sequence=start, segment_uris=listed, epoch=channel.epoch, segment_ms=spec.segment_ms
+    )
+    _prune(storage=storage, prefix=prefix, index=index, first=first, report=report)
+    write_file(storage, f"{prefix}/{INDEX_NAME}", json.dumps(index, sort_keys=True).encode())
+    write_file(storage, f"{prefix}/{PLAYLIST_NAME}", text.encode())
+    return aired
+
+
+def _prune(
+    *,
+    storage: Storage,
+    prefix: str,
+    index: dict[int, dict[str, str]],
+    first: int,
+    report: PublishReport,
+) -> None:
+    """Forget sequences before the window (keeping ``first - 1`` for the counters) and delete
+    every segment file of the prefix that the index no longer names."""
+    for n in [n for n in index if n < first - 1]:
+        del index[n]
+    keep = {entry["name"] for entry in index.values()} | {INDEX_NAME, PLAYLIST_NAME}
+    _, files = storage.listdir(prefix)
+    for name in files:
+        if name not in keep:
+            storage.delete(f"{prefix}/{name}")
+            report.deleted.append(f"{prefix}/{name}")
+
+
+def record_as_run(
+    *, channel: Channel, slots: list[Slot], aired: dict[int, Source], current: int
+) -> int:
+    """One as-run entry per item that started airing (at or before ``current``); returns how many
+    were created. An item whose first aired segment is the slate is logged ``missing_asset``."""
+    created = 0
+    for slot in slots:
+        if slot.item is None or slot.sequence > current or slot.sequence not in aired:
+            continue
+        item = slot.item
+        source = aired[slot.sequence]
+        _, made = AsRunEntry.objects.get_or_create(
+            channel=channel,
+            scheduled_item=item,
+            defaults={
+                "asset": item.asset,
+                "title": item.asset.title if item.asset is not None else item.role,
+                "role": item.role,
+                "planned_start": item.start,
+                "planned_end": item.end,
+                "actual_start": segment_start(
+                    slot.sequence, epoch=channel.epoch, segment_ms=channel.channel_format.segment_ms
+                ),
+                "actual_end": item.end,
+                "reason": AsRunReason.MISSING_ASSET if source.slate else AsRunReason.AS_PLANNED,
+            },
+        )
+        created += made
+    return created
+
+
+def publish_window(
+    *,
+    channel: Channel,
+    now: dt.datetime,
+    ahead: int = 3,
+    window: int = 6,
+    rungs: list[str] | None = None,
+) -> PublishReport:
+    """Publish segments ``[seq(now) - window + 1, seq(now) + ahead]`` of every rung, the media
+    playlists (the ``window`` segments up to the one airing at ``now``) and the master playlist.
+    ``rungs`` restricts the ladder (default: every rung of the channel's format)."""
+    spec = channel.channel_format.to_spec()
+    current = media_sequence(now, epoch=channel.epoch, segment_ms=spec.segment_ms)
+    report = PublishReport(channel=channel.slug, sequence=current)
+    slots = [
+        resolve_slot(channel=channel, sequence=n, segment_ms=spec.segment_ms)
+        for n in range(current - window + 1, current + ahead + 1)
+    ]
+    names = rungs if rungs is not None else [rung.name for rung in spec.rungs]
+    aired: dict[int, Source] = {}
+    for rung in names:
+        aired_rung = publish_rung(
+            channel=channel, rung=rung, slots=slots, current=current, window=window, report=report
+        )
+        aired = aired or aired_rung  # the first rung speaks for the as-run log
+        report.slated.extend(n for n, s in aired_rung.items() if s.slate and n not in report.slated)
+    kept = [rung for rung in spec.rungs if rung.name in names]
+    master = master_playlist(spec=replace(spec, rungs=tuple(kept)))
+    write_file(public_storage(), f"{live_prefix(channel.slug)}/master.m3u8", master.encode())
+    report.as_run = record_as_run(channel=channel, slots=slots, aired=aired, current=current)
+    return report
