@@ -13,7 +13,8 @@ name and the source it was made from), so the process is stateless across restar
 already published from the same source is kept; one whose plan changed is made again, and so are
 all after it (their counters follow from it). Segments already on air are never remade.
 
-Not handled yet: overrides, card slots, a built-in slate for channels without one (such segments
+Card slots air the channel's ident until city-feed cards exist.
+Not handled yet: overrides, a built-in slate for channels without one (such segments
 are skipped and reported), the gap as-run reason.
 """
 
@@ -136,10 +137,32 @@ def _segment_of(asset: Asset | None, rung: str, index: int) -> tuple[str, bytes]
     return name, data
 
 
+def card_stand_in(channel: Channel) -> Asset | None:
+    """What a card slot airs until city-feed cards exist: the channel's first ready ident."""
+    fillers = channel.default_fillers
+    if fillers is None:
+        return None
+    return next((a for a in fillers.idents.order_by("pk") if a.is_schedulable), None)
+
+
+def _planned(channel: Channel, slot: Slot, rung: str) -> tuple[Asset | None, int]:
+    """The asset planned for the slot and the segment index inside it."""
+    if slot.item is None:
+        return None, slot.index
+    if slot.item.kind == "card_slot":
+        ident = card_stand_in(channel)
+        rendition = _rendition(ident, rung)
+        if rendition is None or not rendition.segment_count:
+            return None, slot.index
+        return ident, slot.index % rendition.segment_count
+    return slot.item.asset, slot.index
+
+
 def source_for(*, channel: Channel, slot: Slot, rung: str) -> tuple[Source, bytes] | None:
-    """The planned segment, else the slate's (index modulo its length), else ``None``."""
-    asset = slot.item.asset if slot.item is not None else None
-    found = _segment_of(asset, rung, slot.index)
+    """The planned segment (a card slot: the channel's ident), else the slate's (index modulo
+    its length), else ``None``."""
+    asset, index = _planned(channel, slot, rung)
+    found = _segment_of(asset, rung, index)
     if found is not None and asset is not None:
         return Source(name=found[0], asset_id=asset.pk, slate=False), found[1]
     slate = channel.slate

@@ -9,6 +9,7 @@ the exact duration, audio throughout. Then the same with one asset's segment del
 
 import dataclasses
 import datetime as dt
+import json
 from pathlib import Path
 from typing import cast
 
@@ -180,3 +181,24 @@ def test_an_unreadable_segment_airs_the_slate(channel: Channel) -> None:
     report = publish_window(channel=channel, now=now)
     assert sequence in report.slated
     assert START - 1 in report.slated  # the gap before the first item
+
+
+def test_a_card_slot_airs_the_channel_ident_until_cards_exist(
+    channel: Channel, tmp_path: Path
+) -> None:
+    from playlists.models import FillerSet
+
+    ident = Asset.objects.get(title="loud", channel_format=channel.channel_format)
+    fillers = FillerSet.objects.create(name="Habillage")
+    fillers.idents.add(ident)
+    fillers.save()
+    channel.default_fillers = fillers
+    channel.save()
+    item = ScheduledItem.objects.get(channel=channel, asset__title="four_by_three")
+    ScheduledItem.objects.filter(pk=item.pk).update(kind="card_slot", role="card", asset=None)
+    channel = Channel.objects.select_related("channel_format", "slate").get(pk=channel.pk)
+    first = START + 2  # the card slot's first segment
+    report = publish_window(channel=channel, now=segment_start(first, epoch=EPOCH, segment_ms=4800))
+    assert first not in report.slated
+    index = json.loads(public_storage().open(f"live/{channel.slug}/{RUNG.name}/index.json").read())
+    assert index[str(first)]["source"].startswith(f"{asset_prefix(ident.pk)}/")
