@@ -40,6 +40,14 @@ http {
       location ~ \.ts\$ { add_header Cache-Control "public, max-age=86400, immutable" always; add_header Access-Control-Allow-Origin "*" always; }
     }
     location /media/private/ { return 404; }
+    # The continuous MPEG-TS stream (HDHomeRun clients) comes from the web process.
+    location ~ ^/live/[^/]+/stream\\.ts\$ {
+      proxy_pass http://127.0.0.1:$WEB_PORT;
+      proxy_http_version 1.1;
+      proxy_set_header Host \$http_host;
+      proxy_buffering off;
+      proxy_read_timeout 3600s;
+    }
     # The live channel, published by the playout process into public storage.
     location /live/ {
       alias $ROOT/var/media/public/live/;
