@@ -15,6 +15,7 @@ urlpatterns = [
     path("metrics", health.metrics, name="metrics"),
     path("api/v1/", include("playlists.urls")),
     path("", include("broadcasting.urls")),
+    path("", include("broadcasting.urls_tv")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
 ]

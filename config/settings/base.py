@@ -148,7 +148,10 @@ MEDIA_URL = env("CARILLON_MEDIA_URL", default="/media/")
 PUBLIC_MEDIA_URL = env("CARILLON_PUBLIC_MEDIA_URL", default=f"{MEDIA_URL}public/")
 STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATIC_URL = "/static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/hls", BASE_DIR / "node_modules" / "hls.js" / "dist"),  # hls.js from npm, not copied
+]
 
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
 AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", default=None)
