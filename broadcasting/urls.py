@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from broadcasting import views_iptv
+from broadcasting import stream, views_iptv
 
 app_name = "broadcasting"
 urlpatterns = [
@@ -11,5 +11,6 @@ urlpatterns = [
     path("discover.json", views_iptv.discover_json, name="hdhomerun-discover"),
     path("lineup.json", views_iptv.lineup_json, name="hdhomerun-lineup"),
     path("lineup_status.json", views_iptv.lineup_status_json, name="hdhomerun-lineup-status"),
+    path("live/<slug:slug>/stream.ts", stream.live_stream, name="live-stream"),
     path("device.xml", views_iptv.device_xml, name="hdhomerun-device"),
 ]
