@@ -1,5 +1,12 @@
 # Carillon production image: one image for web, workers, beat and playout (docker-compose.yml
 # picks the command). The application runs as the unprivileged user `carillon`.
+
+# Front-end dependencies (hls.js for the TV player) from the npm registry, pinned by the lock.
+FROM node:20-bookworm-slim AS frontend
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -32,6 +39,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
     && rm /tmp/requirements.txt
 
 COPY . .
+COPY --from=frontend /build/node_modules/hls.js/dist ./node_modules/hls.js/dist
 RUN pip install . && rm -rf build ./*.egg-info
 
 # Translations and static files are built into the image. Production settings refuse to load

@@ -254,3 +254,62 @@ class TranscodeJob(models.Model):
 
     def __str__(self) -> str:
         return f"job {self.pk} asset {self.asset_id} {self.state}"
+
+
+class OverrideReason(models.TextChoices):
+    MANUAL = "manual", _("Manual take-over")
+    ALERT = "alert", _("Emergency alert")
+
+
+class Override(models.Model):
+    """A clip that takes the channel over from ``start`` (a segment boundary) until ``end``
+    (none: until ended); the timeline then resumes at wall clock (see ``broadcasting.overrides``)."""
+
+    channel = models.ForeignKey(
+        "playlists.Channel",
+        verbose_name=_("channel"),
+        on_delete=models.CASCADE,
+        related_name="overrides",
+    )
+    asset = models.ForeignKey(
+        Asset, verbose_name=_("clip"), on_delete=models.PROTECT, related_name="overrides"
+    )
+    start = models.DateTimeField(verbose_name=_("start"), db_index=True)
+    end = models.DateTimeField(verbose_name=_("end"), null=True, blank=True)
+    repeat = models.BooleanField(
+        verbose_name=_("repeat"),
+        default=True,
+        help_text=_("Loop the clip; otherwise the schedule resumes when the clip ends."),
+    )
+    reason = models.CharField(
+        verbose_name=_("reason"),
+        max_length=20,
+        choices=OverrideReason,
+        default=OverrideReason.MANUAL,
+    )
+    note = models.CharField(verbose_name=_("note"), max_length=200, blank=True)
+    alert_ref = models.CharField(verbose_name=_("alert reference"), max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("override")
+        verbose_name_plural = _("overrides")
+        ordering = ["-start"]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id} {self.start:%Y-%m-%d %H:%M:%S} {self.asset_id}"

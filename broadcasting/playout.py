@@ -14,7 +14,8 @@ already published from the same source is kept; one whose plan changed is made a
 all after it (their counters follow from it). Segments already on air are never remade.
 
 Card slots air the channel's ident until city-feed cards exist.
-Not handled yet: overrides, a built-in slate for channels without one (such segments
+An override active at a segment's start airs its clip instead (``broadcasting.overrides``);
+when it stops the plan resumes at wall clock. Not handled yet: a built-in slate for channels without one (such segments
 are skipped and reported), the gap as-run reason.
 """
 
@@ -29,7 +30,8 @@ from django.core.files.storage import Storage
 
 from broadcasting.live import master_playlist, media_playlist, media_sequence, segment_start
 from broadcasting.media_store import public_storage
-from broadcasting.models import Asset, Rendition
+from broadcasting.models import Asset, Override, OverrideReason, Rendition
+from broadcasting.overrides import override_at, override_index, window_of
 from broadcasting.tsrewrite import (
     ContinuityState,
     TsError,
@@ -63,6 +65,8 @@ class Slot:
     sequence: int
     item: ScheduledItem | None
     index: int  # the segment inside the item's asset
+    override: Override | None = None  # airing instead of the plan, at segment ``override_index``
+    override_index: int = 0
 
 
 @dataclass
@@ -108,10 +112,16 @@ def resolve_slot(*, channel: Channel, sequence: int, segment_ms: int) -> Slot:
     """The item airing at the start of segment ``sequence`` and the segment index inside it."""
     at = segment_start(sequence, epoch=channel.epoch, segment_ms=segment_ms)
     item = item_at(channel=channel, at=at)
-    if item is None:
-        return Slot(sequence=sequence, item=None, index=0)
-    offset_ms = (at - item.start) // dt.timedelta(milliseconds=1)
-    return Slot(sequence=sequence, item=item, index=offset_ms // segment_ms)
+    index = 0
+    if item is not None:
+        index = (at - item.start) // dt.timedelta(milliseconds=1) // segment_ms
+    override = override_at(channel=channel, at=at)
+    if override is not None:
+        window = window_of(override, segment_ms=segment_ms, epoch=channel.epoch)
+        clip_index = override_index(sequence, window)
+        if clip_index is not None:
+            return Slot(sequence, item, index, override=override, override_index=clip_index)
+    return Slot(sequence=sequence, item=item, index=index)
 
 
 def _rendition(asset: Asset | None, rung: str) -> Rendition | None:
@@ -160,7 +170,11 @@ def _planned(channel: Channel, slot: Slot, rung: str) -> tuple[Asset | None, int
 
 def source_for(*, channel: Channel, slot: Slot, rung: str) -> tuple[Source, bytes] | None:
     """The planned segment (a card slot: the channel's ident), else the slate's (index modulo
-    its length), else ``None``."""
+    its length), else ``None``. An override's clip replaces the plan (if its segment is readable)."""
+    if slot.override is not None:
+        clip = _segment_of(slot.override.asset, rung, slot.override_index)
+        if clip is not None:
+            return Source(name=clip[0], asset_id=slot.override.asset_id, slate=False), clip[1]
     asset, index = _planned(channel, slot, rung)
     found = _segment_of(asset, rung, index)
     if found is not None and asset is not None:
@@ -269,6 +283,9 @@ def record_as_run(
     were created. An item whose first aired segment is the slate is logged ``missing_asset``."""
     created = 0
     for slot in slots:
+        if slot.override is not None and slot.sequence <= current and slot.sequence in aired:
+            created += _record_override(channel, slot.override)
+            continue
         if slot.item is None or slot.sequence > current or slot.sequence not in aired:
             continue
         item = slot.item
@@ -291,6 +308,26 @@ def record_as_run(
         )
         created += made
     return created
+
+
+def _record_override(channel: Channel, override: Override) -> int:
+    """The override's as-run entry, written when its first segment airs."""
+    alert = override.reason == OverrideReason.ALERT
+    _, made = AsRunEntry.objects.get_or_create(
+        channel=channel,
+        asset=override.asset,
+        actual_start=override.start,
+        reason=AsRunReason.ALERT if alert else AsRunReason.OVERRIDE,
+        defaults={
+            "title": override.asset.title,
+            "role": "interstitial",
+            "planned_start": override.start,
+            "planned_end": override.end,
+            "actual_end": override.end or override.start,  # set by ``override_end``
+            "note": override.note[:200],
+        },
+    )
+    return int(made)
 
 
 def publish_window(

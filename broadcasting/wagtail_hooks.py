@@ -1,13 +1,27 @@
 """The broadcasting app in the Wagtail admin: the library of videos with their processing
-state, progress, poster and facts."""
+state, progress, poster and facts; the channel overrides, started and ended by editors."""
 
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.forms import modelform_factory
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.forms.models import WagtailAdminModelForm
 from wagtail.admin.ui.tables import Column
+from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets.button import MenuItem
 
 from broadcasting.admin_columns import PosterColumn, ProcessingColumn
-from broadcasting.models import Asset
+from broadcasting.models import Asset, Override
+from broadcasting.overrides import override_end, override_start
 
 
 class AssetViewSet(ModelViewSet):
@@ -61,3 +75,75 @@ class AssetViewSet(ModelViewSet):
 @hooks.register("register_admin_viewset")
 def register_asset_viewset() -> AssetViewSet:
     return AssetViewSet("videos")
+
+
+class OverrideIndexView(generic.IndexView):
+    def get_list_more_buttons(self, instance: Any) -> list[Any]:
+        buttons: list[Any] = super().get_list_more_buttons(instance)
+        if instance.ended_at is None:
+            url = reverse("overrides:end", args=[instance.pk])
+            buttons.insert(0, MenuItem(_("End now"), url=url, icon_name="cross", priority=5))
+        return buttons
+
+
+class OverrideCreateView(generic.CreateView):
+    def save_instance(self) -> Override:
+        """Start through the service: the start snaps to the next segment boundary."""
+        data = self.form.cleaned_data
+        return override_start(
+            channel=data["channel"], asset=data["asset"], user=self.request.user,
+            reason=data["reason"], note=data["note"], end=data["end"], repeat=data["repeat"],
+        )  # fmt: skip
+
+
+class OverrideViewSet(ModelViewSet):
+    model = Override
+    icon = "warning"
+    menu_label = _("Overrides")
+    menu_order = 220
+    add_to_admin_menu = True
+    index_view_class = OverrideIndexView
+    add_view_class = OverrideCreateView
+    list_display = ["channel", "asset", "start", "end", "reason", "note"]
+    list_filter = ["channel", "reason"]
+    form_fields = ["channel", "asset", "reason", "repeat", "end", "note"]
+
+    def get_form_class(self, for_update: bool = False) -> Any:
+        if for_update:  # start and end change only through the services
+            return modelform_factory(Override, form=WagtailAdminModelForm, fields=["note"])
+        return super().get_form_class(for_update=False)
+
+    def end_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Confirm (GET), then end the override at the next segment boundary (POST)."""
+        override = get_object_or_404(Override.objects.select_related("channel"), pk=pk)
+        if not self.permission_policy.user_has_permission(request.user, "change"):
+            raise PermissionDenied
+        index_url = reverse("overrides:index")
+        if request.method == "POST":
+            override_end(override=override, user=request.user)
+            messages.success(request, gettext_now("The override ends at the next segment."))
+            return redirect(index_url)
+        return TemplateResponse(
+            request,
+            "broadcasting/admin/override_end.html",
+            {
+                "header_title": gettext_now("End the override"),
+                "page_title": gettext_now("End the override"),
+                "message": gettext_now(
+                    "End this override now? The schedule resumes at wall clock."
+                ),
+                "confirm_label": gettext_now("Yes, end now"),
+                "cancel_label": gettext_now("No, keep it"),
+                "end_url": reverse("overrides:end", args=[override.pk]),
+                "index_url": index_url,
+            },
+        )
+
+    def get_urlpatterns(self) -> list[URLPattern]:
+        patterns: list[URLPattern] = super().get_urlpatterns()
+        return [*patterns, path("end/<int:pk>/", self.end_view, name="end")]
+
+
+@hooks.register("register_admin_viewset")
+def register_override_viewset() -> OverrideViewSet:
+    return OverrideViewSet("overrides")
