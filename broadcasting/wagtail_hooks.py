@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.forms.models import WagtailAdminModelForm
@@ -121,19 +121,19 @@ class OverrideViewSet(ModelViewSet):
         index_url = reverse("overrides:index")
         if request.method == "POST":
             override_end(override=override, user=request.user)
-            messages.success(request, gettext_now("The override ends at the next segment."))
+            messages.success(request, gettext("The override ends at the next segment."))
             return redirect(index_url)
         return TemplateResponse(
             request,
             "broadcasting/admin/override_end.html",
             {
-                "header_title": gettext_now("End the override"),
-                "page_title": gettext_now("End the override"),
-                "message": gettext_now(
+                "header_title": gettext("End the override"),
+                "page_title": gettext("End the override"),
+                "message": gettext(
                     "End this override now? The schedule resumes at wall clock."
                 ),
-                "confirm_label": gettext_now("Yes, end now"),
-                "cancel_label": gettext_now("No, keep it"),
+                "confirm_label": gettext("Yes, end now"),
+                "cancel_label": gettext("No, keep it"),
                 "end_url": reverse("overrides:end", args=[override.pk]),
                 "index_url": index_url,
             },
