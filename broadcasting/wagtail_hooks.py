@@ -129,9 +129,7 @@ class OverrideViewSet(ModelViewSet):
             {
                 "header_title": gettext("End the override"),
                 "page_title": gettext("End the override"),
-                "message": gettext(
-                    "End this override now? The schedule resumes at wall clock."
-                ),
+                "message": gettext("End this override now? The schedule resumes at wall clock."),
                 "confirm_label": gettext("Yes, end now"),
                 "cancel_label": gettext("No, keep it"),
                 "end_url": reverse("overrides:end", args=[override.pk]),
