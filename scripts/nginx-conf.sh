@@ -53,7 +53,8 @@ http {
       alias $ROOT/var/media/public/live/;
       add_header Access-Control-Allow-Origin "*" always;
       location ~ \.m3u8\$ { add_header Cache-Control "max-age=2" always; add_header Access-Control-Allow-Origin "*" always; }
-      location ~ \.ts\$ { add_header Cache-Control "public, max-age=86400, immutable" always; add_header Access-Control-Allow-Origin "*" always; }
+      # Content-addressed segments only: stream.ts (above) is the web process's.
+      location ~ /[0-9]+-[0-9a-f]+\.ts\$ { add_header Cache-Control "public, max-age=86400, immutable" always; add_header Access-Control-Allow-Origin "*" always; }
     }
     location / {
       proxy_pass http://127.0.0.1:$WEB_PORT;
