@@ -23,7 +23,10 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
+import tempfile
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
@@ -93,10 +96,21 @@ def content_name(*, sequence: int, data: bytes) -> str:
 
 
 def write_file(storage: Storage, name: str, data: bytes) -> None:
-    """Replace ``name`` with ``data`` (storages keep both copies unless the old one goes first)."""
-    if storage.exists(name):
-        storage.delete(name)
-    storage.save(name, ContentFile(data))
+    """Replace ``name`` with ``data`` atomically: a viewer never reads a missing or half file.
+
+    On local files: write a temporary file beside it and rename it over the old one. On S3 a
+    PUT replaces an object atomically (our storages overwrite instead of renaming).
+    """
+    try:
+        target = Path(storage.path(name))
+    except NotImplementedError:
+        storage.save(name, ContentFile(data))
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".tmp-", delete=False) as handle:
+        handle.write(data)
+    os.chmod(handle.name, 0o644)
+    os.replace(handle.name, target)
 
 
 def read_file(storage: Storage, name: str) -> bytes | None:

@@ -76,25 +76,33 @@ PLAYER_PAGE = """<!DOCTYPE html>
 """
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
+class _LoggingHandler(SimpleHTTPRequestHandler):
+    """Logs the paths requested (to ``requests``) instead of printing them."""
+
+    requests: list[str]
+
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         return
 
+    def do_GET(self) -> None:
+        self.requests.append(self.path)
+        super().do_GET()
 
-def _retime(channel: Channel, first_item_at: dt.datetime) -> Channel:
+
+def _retime(on_air: Channel, first_item_at: dt.datetime) -> Channel:
     """Shift the channel's epoch, schedule version and items so that sequence START (the first
     item) starts at ``first_item_at``; sequence numbers and segment grid are unchanged."""
-    delta = first_item_at - segment_start(START, epoch=channel.epoch, segment_ms=SPEC.segment_ms)
-    Channel.objects.filter(pk=channel.pk).update(epoch=channel.epoch + delta)
-    for version in ScheduleVersion.objects.filter(channel=channel):
+    delta = first_item_at - segment_start(START, epoch=on_air.epoch, segment_ms=SPEC.segment_ms)
+    Channel.objects.filter(pk=on_air.pk).update(epoch=on_air.epoch + delta)
+    for version in ScheduleVersion.objects.filter(channel=on_air):
         version.window_start += delta
         version.window_end += delta
         version.save(update_fields=["window_start", "window_end"])
-    for item in ScheduledItem.objects.filter(channel=channel):
+    for item in ScheduledItem.objects.filter(channel=on_air):
         ScheduledItem.objects.filter(pk=item.pk).update(
             start=item.start + delta, end=item.end + delta
         )
-    fresh = Channel.objects.select_related("channel_format", "slate").get(pk=channel.pk)
+    fresh = Channel.objects.select_related("channel_format", "slate").get(pk=on_air.pk)
     assert segment_start(START, epoch=fresh.epoch, segment_ms=SPEC.segment_ms) == first_item_at
     return fresh
 
@@ -102,8 +110,8 @@ def _retime(channel: Channel, first_item_at: dt.datetime) -> Channel:
 class Playout:
     """The playout loop in a background thread: ``publish_window`` at wall clock every PERIOD."""
 
-    def __init__(self, channel: Channel) -> None:
-        self.channel = channel
+    def __init__(self, on_air: Channel) -> None:
+        self.on_air = on_air
         self.stop = threading.Event()
         self.errors: list[BaseException] = []
         self.runs: list[tuple[float, int, float]] = []  # (wall clock, sequence, seconds taken)
@@ -114,7 +122,7 @@ class Playout:
             while not self.stop.is_set():
                 began = time.monotonic()
                 try:
-                    report = publish_window(channel=self.channel, now=timezone.now())
+                    report = publish_window(channel=self.on_air, now=timezone.now())
                 except Exception as error:  # noqa: BLE001 - reported by the test
                     self.errors.append(error)
                     return
@@ -134,9 +142,9 @@ class Playout:
         assert not self.thread.is_alive()
 
 
-def _live_sequence(channel: Channel) -> int | None:
+def _live_sequence(on_air: Channel) -> int | None:
     """The last sequence listed by the published live media playlist (``None``: not yet)."""
-    name = f"{live_prefix(channel.slug)}/{RUNG.name}/index.m3u8"
+    name = f"{live_prefix(on_air.slug)}/{RUNG.name}/index.m3u8"
     try:
         with public_storage().open(name, "rb") as handle:
             playlist = m3u8.loads(handle.read().decode())
@@ -147,15 +155,27 @@ def _live_sequence(channel: Channel) -> int | None:
     return int(playlist.media_sequence) + len(playlist.segments) - 1
 
 
-def _wait_for_sequence(channel: Channel, playout: Playout, sequence: int, timeout: float) -> None:
+def _wait_for_sequence(on_air: Channel, playout: Playout, sequence: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert not playout.errors, playout.errors
-        found = _live_sequence(channel)
+        found = _live_sequence(on_air)
         if found is not None and found >= sequence:
             return
         time.sleep(0.05)
     raise AssertionError(f"sequence {sequence} not listed after {timeout} s")
+
+
+def _segments_fetched(requests: list[str]) -> list[int]:
+    """The channel sequences of the live segments requested, in order of the first request."""
+    found: list[int] = []
+    for path in requests:
+        name = path.rsplit("/", 1)[-1]
+        if name.endswith(".ts"):
+            sequence = int(name.split("-", 1)[0])
+            if sequence not in found:
+                found.append(sequence)
+    return found
 
 
 def _ceil_second(instant: dt.datetime) -> dt.datetime:
@@ -163,32 +183,36 @@ def _ceil_second(instant: dt.datetime) -> dt.datetime:
 
 
 @pytest.fixture
-def site(settings, tmp_path: Path) -> Iterator[tuple[Path, str]]:  # type: ignore[no-untyped-def]
-    """Public media's ``live/`` and hls.js served over HTTP on loopback, as nginx would."""
+def site(settings, tmp_path: Path) -> Iterator[tuple[Path, str, list[str]]]:  # type: ignore[no-untyped-def]
+    """Public media's ``live/`` and hls.js served over HTTP on loopback, as nginx would; the
+    paths requested."""
     root = tmp_path / "site"
     root.mkdir()
     live = Path(settings.MEDIA_ROOT) / "public" / "live"
     live.mkdir(parents=True, exist_ok=True)
     (root / "live").symlink_to(live)
     (root / "hls.min.js").symlink_to(ROOT / "node_modules" / "hls.js" / "dist" / "hls.min.js")
-    handler = functools.partial(_QuietHandler, directory=str(root))
+    requests: list[str] = []
+    handler = functools.partial(
+        type("Handler", (_LoggingHandler,), {"requests": requests}), directory=str(root)
+    )
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    yield root, f"http://127.0.0.1:{server.server_address[1]}", requests
     server.shutdown()
     server.server_close()
 
 
 def test_ffmpeg_reads_the_live_master_across_three_boundaries(
     channel: Channel,  # noqa: F811
-    site: tuple[Path, str],
+    site: tuple[Path, str, list[str]],
     tmp_path: Path,
 ) -> None:
     # START - 1 (slate) starts within ~1.5 s: reading START - 1 .. START + 3 crosses the
     # boundaries slate/landscape (START), landscape/4:3 (START + 2) and 4:3/loud (START + 3).
     live = _retime(channel, _ceil_second(timezone.now() + SEGMENT))
-    _, base = site
+    _, base, requests = site
     segments = 5
     seconds = segments * SEG_S - 0.1  # stop inside the last segment: no wait for the next one
     out = tmp_path / "live.ts"
@@ -226,13 +250,18 @@ def test_ffmpeg_reads_the_live_master_across_three_boundaries(
     # wall clock at most (plus the playout loop's period, the delay before a segment is listed)
     print(f"live read: media {span:.2f} s in {wall:.2f} s of wall time")  # noqa: T201
     assert -SEG_S <= span - wall <= SEG_S + PERIOD
-    # the three boundaries were crossed: the first item started on the channel clock
+    # it read the slate segment before the first item, then the first 4 item segments: across the
+    # boundaries slate/landscape, landscape/4:3 and 4:3/loud
+    # (ffmpeg's demuxer reads ahead: it may also wait for and fetch the next one before stopping)
+    fetched = _segments_fetched(requests)
+    assert fetched[:segments] == list(range(START - 1, START + segments - 1)), fetched
+    assert len(fetched) <= segments + 1, fetched
     assert (segments - 1) * SEG_S - PERIOD <= wall
 
 
 def test_hls_js_plays_the_live_master_through_boundaries(
     channel: Channel,  # noqa: F811
-    site: tuple[Path, str],
+    site: tuple[Path, str, list[str]],
 ) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -240,12 +269,12 @@ def test_hls_js_plays_the_live_master_through_boundaries(
     # hls.js starts about 3 target durations behind the live edge: with the first item 8 s in the
     # past, playback starts near START - 1 (slate) and crosses START and START + 2 within ~20 s.
     live = _retime(channel, timezone.now().replace(microsecond=0) - dt.timedelta(seconds=8))
-    root, base = site
+    root, base, requests = site
     (root / "player.html").write_text(
         PLAYER_PAGE.replace("MASTER", f"live/{live.slug}/master.m3u8")
     )
-    boundary_ms = segment_start(START + 2, epoch=live.epoch, segment_ms=SPEC.segment_ms)
-    target_ms = int(boundary_ms.timestamp() * 1000) + 1500
+    boundary = segment_start(START + 2, epoch=live.epoch, segment_ms=SPEC.segment_ms)
+    target_ms = int(boundary.timestamp() * 1000) + 1500
     with Playout(live) as playout, sync_playwright() as playwright:
         _wait_for_sequence(live, playout, START, timeout=5)
         browser = playwright.chromium.launch(
@@ -264,7 +293,10 @@ def test_hls_js_plays_the_live_master_through_boundaries(
             )
             fatal = page.evaluate("window.fatal")
             events = page.evaluate("window.events")
-            samples = page.evaluate("window.samples")
+            samples = page.evaluate(
+                "[...window.samples, [performance.now(), document.getElementById('v').currentTime,"
+                " window.hls.playingDate ? window.hls.playingDate.getTime() : null]]"
+            )
         finally:
             browser.close()
         assert not playout.errors, playout.errors
@@ -290,4 +322,8 @@ def test_hls_js_plays_the_live_master_through_boundaries(
     assert math.isclose(progress, elapsed, abs_tol=SEG_S)
     dates = [date for _, _, date in samples if date is not None]
     assert dates[-1] > target_ms  # played through START (slate to item) and START + 2
-    assert min(dates) < int(segment_start(START, epoch=live.epoch, segment_ms=4800).timestamp() * 1000)
+    first_item_ms = segment_start(START, epoch=live.epoch, segment_ms=SPEC.segment_ms)
+    assert min(dates) < int(first_item_ms.timestamp() * 1000)
+    fetched = _segments_fetched(requests)
+    assert fetched == list(range(fetched[0], fetched[-1] + 1)), fetched
+    assert fetched[0] < START and fetched[-1] >= START + 2, fetched
