@@ -19,8 +19,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from broadcasting.media_store import public_storage
+from playlists.api import entry_json
 from playlists.models import Channel
-from playlists.selectors import GuideEntry, channels_on_air, guide
+from playlists.selectors import channels_on_air, guide
 
 NOW_MAX_AGE = 2  # seconds: the banner and the ticker must follow the air closely
 NEXT_COUNT = 3
@@ -40,24 +41,11 @@ def now_payload(channel: Channel, *, at: dt.datetime) -> dict[str, Any]:
     upcoming = entries[1:] if current is not None else entries
     return {
         "channel": {"slug": channel.slug, "name": channel.name, "number": channel.number},
-        "now": _entry(current, zone) if current is not None else None,
-        "next": [_entry(entry, zone) for entry in upcoming[:NEXT_COUNT]],
+        "now": entry_json(current, zone) if current is not None else None,
+        "next": [entry_json(entry, zone) for entry in upcoming[:NEXT_COUNT]],
         "ticker": [],  # filled by the city feeds (a later issue)
         "weather": None,
         "server_time": at.isoformat(),
-    }
-
-
-def _entry(entry: GuideEntry, zone: ZoneInfo) -> dict[str, Any]:
-    return {
-        "title": entry.title,
-        "start": entry.start.isoformat(),
-        "stop": entry.stop.isoformat(),
-        "start_local": entry.start.astimezone(zone).isoformat(),
-        "stop_local": entry.stop.astimezone(zone).isoformat(),
-        "poster": entry.poster_url,
-        "category": entry.category,
-        "kind": entry.kind,
     }
 
 

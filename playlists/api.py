@@ -37,7 +37,7 @@ def channel_schedule(request: HttpRequest, slug: str) -> JsonResponse:
         "to": end.isoformat(),
         "time_zone": channel.time_zone,
         "entries": [
-            _entry_json(entry, zone) for entry in guide(channel=channel, start=start, end=end)
+            entry_json(entry, zone) for entry in guide(channel=channel, start=start, end=end)
         ],
     }
     response = JsonResponse(body, json_dumps_params={"ensure_ascii": False})
@@ -67,7 +67,8 @@ def _instant(raw: str, zone: ZoneInfo) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=zone)
 
 
-def _entry_json(entry: GuideEntry, zone: ZoneInfo) -> dict[str, object]:
+def entry_json(entry: GuideEntry, zone: ZoneInfo) -> dict[str, object]:
+    """A guide entry as JSON, with UTC and local times (shared by the schedule and now APIs)."""
     return {
         "start": entry.start.isoformat(),
         "stop": entry.stop.isoformat(),

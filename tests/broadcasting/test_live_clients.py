@@ -46,7 +46,7 @@ from tests.broadcasting.test_tsrewrite import (
     non_monotonic,
     packets,
 )
-from tests.support import ROOT
+from tests.support import ROOT, launch_chromium
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.slow]
 
@@ -277,11 +277,7 @@ def test_hls_js_plays_the_live_master_through_boundaries(
     target_ms = int(boundary.timestamp() * 1000) + 1500
     with Playout(live) as playout, sync_playwright() as playwright:
         _wait_for_sequence(live, playout, START, timeout=5)
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required",
-                  "--disable-background-networking", "--disable-component-update"],
-        )  # fmt: skip
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_page()
             page.goto(f"{base}/player.html")

@@ -17,7 +17,7 @@ from broadcasting.models import Asset, ProcessingState
 from tests.broadcasting import clips
 from tests.broadcasting.workers import Worker, purge_test_broker
 from tests.factories import UserFactory
-from tests.support import ROOT
+from tests.support import ROOT, launch_chromium
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.slow]
 
@@ -116,11 +116,7 @@ def test_hls_js_plays_across_a_segment_boundary(
     page_file.write_text(PLAYER_PAGE.replace("MASTER", imported_portrait.master_playlist))
     (tmp_path / "site" / "player.html").symlink_to(page_file)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required",
-                  "--disable-background-networking", "--disable-component-update"],
-        )  # fmt: skip
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_page()
             page.goto(f"{media_server}/player.html")

@@ -25,6 +25,7 @@ from playlists.models import Block, Channel, Rotation, ScheduledItem
 from playlists.selectors import item_at
 from playlists.services import schedule_rebuild
 from tests.factories import ReadyAssetFactory
+from tests.support import launch_chromium
 
 NOW = dt.datetime(2026, 12, 1, 9, 0, 7, tzinfo=dt.UTC)
 SLUG = "carillon-chartres"
@@ -118,7 +119,8 @@ def test_the_now_api_follows_the_published_schedule(client: Client) -> None:
     assert body["now"]["start_local"].endswith("+01:00")  # Paris in December
     assert body["now"]["kind"] == "programme"
     assert set(body["now"]) == {
-        "title", "start", "stop", "start_local", "stop_local", "poster", "category", "kind"
+        "title", "start", "stop", "start_local", "stop_local", "poster", "category", "kind",
+        "description", "asset_id", "event_id",
     }  # fmt: skip
     following = list(
         ScheduledItem.objects.filter(channel=channel, start__gte=on_air.end).order_by("start")[:3]
@@ -183,11 +185,7 @@ def browser_page(settings, live_clip: Path, tmp_path: Path) -> Iterator[tuple[ob
     for slug in (SLUG, "carillon-deux"):
         shutil.copytree(live_clip, Path(settings.MEDIA_ROOT) / "public" / "live" / slug)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required",
-                  "--disable-background-networking", "--disable-component-update"],
-        )  # fmt: skip
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_page(viewport={"width": 1920, "height": 1080})
             problems: list[str] = []
