@@ -17,8 +17,17 @@ from playlists.models import Block, Channel, Rotation
 from playlists.selectors import guide
 from playlists.services import schedule_rebuild
 from tests.factories import ReadyAssetFactory
+from tests.support import ROOT
 
-DTD_PATH = Path("/work/shared/samples/standards/xmltv.dtd")
+# ../shared beside the project (CI lays it there); the workplace's copy otherwise.
+DTD_PATH = next(
+    path
+    for path in (
+        ROOT.parent / "shared" / "samples" / "standards" / "xmltv.dtd",
+        Path("/work/shared/samples/standards/xmltv.dtd"),
+    )
+    if path.exists()
+)
 BASE = "http://127.0.0.1:8000"
 WINTER = dt.datetime(2026, 12, 1, 9, 0, 7, tzinfo=dt.UTC)
 PARIS = "Europe/Paris"
