@@ -50,3 +50,34 @@ def test_create_demo_admin_prints_working_credentials_and_keeps_them(
     client = Client()
     assert client.login(username="admin", password=password)
     assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.slow
+def test_the_demo_channel_passes_an_item_boundary_at_least_every_30_seconds() -> None:
+    """The demo programming is made of short clips, idents and card slots, so viewers of the
+    demo see a boundary often; the whole week (dayparts, the Saturday event, a DST-free week)
+    is checked, not only the next hours."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from broadcasting.models import TranscodeJob
+    from broadcasting.transcoding import transcode_job_run
+    from playlists.models import Channel, ScheduledItem
+    from playlists.services import schedule_rebuild
+
+    get_user_model().objects.create_superuser("admin", "admin@example.org", "x-demo-password")
+    call_command("seed_demo", stdout=StringIO())
+    for job in TranscodeJob.objects.all():  # what the transcode worker does, in this process
+        transcode_job_run(job_id=job.pk, worker="test")
+    channel = Channel.objects.get(slug="carillon-chartres")
+    start = dt.datetime(2026, 11, 23, 0, 0, tzinfo=ZoneInfo("Europe/Paris"))  # a Monday
+    schedule_rebuild(channel=channel, now=start, hours=7 * 24)
+    items = list(ScheduledItem.objects.filter(channel=channel).order_by("start"))
+    assert items and items[0].start <= start + dt.timedelta(seconds=30)
+    assert items[-1].end >= start + dt.timedelta(days=7)
+    for before, after in zip(items, items[1:], strict=False):
+        assert before.end == after.start  # gap-free
+    longest = max(item.end - item.start for item in items)
+    assert longest <= dt.timedelta(seconds=30), longest
+    kinds = {item.kind for item in items}
+    assert "card_slot" in kinds
