@@ -4,7 +4,8 @@ The playout already rewrites consecutive published segments to continuous timest
 continuity counters, so the stream is their bytes end to end: no ffmpeg per viewer. The view
 starts with the segment airing now and sends each following sequence once it is on the air
 (never ahead: a segment not yet airing may still be replaced by the playout), reading
-``index.json`` and the files from the public storage in worker threads. A sequence missing
+``index.json`` (shared by every viewer of the process for a fraction of a segment) and the
+files from the public storage in worker threads. A sequence missing
 for two segment durations is skipped: the stream resumes at the segment airing then (the
 timestamps jump once, logged). Django's ASGI handler cancels the iterator when the client
 disconnects.
@@ -35,6 +36,7 @@ CONTENT_TYPE = "video/mp2t"
 CHUNK_BYTES = 64 * 1024
 MAX_LAG_SEGMENTS = 2  # a sequence still missing this long after its start is skipped
 POLL_FRACTION = 8  # while waiting for a due segment, poll every segment / POLL_FRACTION
+INDEX_TTL = dt.timedelta(milliseconds=250)  # viewers of one process share an index read
 
 # Indirections the tests replace with a controllable clock.
 clock: Callable[[], dt.datetime] = timezone.now
@@ -82,7 +84,39 @@ def _choose_rung(slug: str, spec: FormatSpec, requested: str | None) -> str | No
     return next((n for n in names if storage.exists(f"{prefix}/{n}/{INDEX_NAME}")), None)
 
 
-load_index = sync_to_async(_load_index, thread_sensitive=False)
+_read_index = sync_to_async(_load_index, thread_sensitive=False)
+_index_cache: dict[tuple[str, str], tuple[dt.datetime, dict[str, dict[str, str]]]] = {}
+_index_reads: dict[tuple[str, str], "asyncio.Future[dict[str, dict[str, str]]]"] = {}
+
+
+async def load_index(prefix: str) -> dict[str, dict[str, str]]:
+    """The rung's ``index.json``, read at most once per ``INDEX_TTL`` (of the stream's clock)
+    for all the viewers of this process, so a storage such as S3 sees one read per tick, not
+    one per viewer: viewers arriving while a read is under way wait for that read."""
+    key = (str(getattr(public_storage(), "location", "")), prefix)
+    now = clock()
+    cached = _index_cache.get(key)
+    if cached is not None and cached[0] <= now < cached[0] + INDEX_TTL:
+        return cached[1]
+    pending = _index_reads.get(key)
+    if pending is None:
+        pending = asyncio.ensure_future(_read_and_keep(key, prefix, now))
+        _index_reads[key] = pending
+    # A viewer leaving (cancelled) must not cancel the read the others wait for.
+    return await asyncio.shield(pending)
+
+
+async def _read_and_keep(
+    key: tuple[str, str], prefix: str, now: dt.datetime
+) -> dict[str, dict[str, str]]:
+    try:
+        index = await _read_index(prefix)
+        _index_cache[key] = (now, index)
+        return index
+    finally:
+        _index_reads.pop(key, None)
+
+
 choose_rung = sync_to_async(_choose_rung, thread_sensitive=False)
 
 

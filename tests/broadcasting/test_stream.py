@@ -161,3 +161,33 @@ def test_a_missing_sequence_is_skipped_after_two_segments(
     # each segment is sent while it airs; 12 waits two segment durations, then 14 follows
     assert taken == [(b"101010", 10), (b"111111", 11), (b"141414", 14), (b"151515", 15)]
     assert "sequence 12 missing, skipping to 14" in caplog.text
+
+
+def test_viewers_of_one_process_share_an_index_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many viewers polling the same rung cost one storage read per ``INDEX_TTL``."""
+    clock = FakeClock(dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC))
+    reads: list[str] = []
+
+    async def counting_read(prefix: str) -> dict[str, dict[str, str]]:
+        reads.append(prefix)
+        await asyncio.sleep(0.01)  # the other viewers arrive while the read is under way
+        return {str(len(reads)): {"name": f"{len(reads)}-h.ts", "source": "s"}}
+
+    monkeypatch.setattr(stream, "clock", clock)
+    monkeypatch.setattr(stream, "_read_index", counting_read)
+    monkeypatch.setattr(stream, "_index_cache", {})
+
+    async def viewers() -> list[dict[str, dict[str, str]]]:
+        return list(await asyncio.gather(*(stream.load_index("live/x/360p") for _ in range(50))))
+
+    first = async_to_sync(viewers)()
+    assert len(reads) == 1 and all(index == first[0] for index in first)
+    clock.now += stream.INDEX_TTL / 2
+    async_to_sync(stream.load_index)("live/x/360p")
+    assert len(reads) == 1
+    clock.now += stream.INDEX_TTL
+    assert async_to_sync(stream.load_index)("live/x/360p") == {
+        "2": {"name": "2-h.ts", "source": "s"}
+    }
+    async_to_sync(stream.load_index)("live/y/360p")  # another rung: its own read
+    assert reads == ["live/x/360p", "live/x/360p", "live/y/360p"]
