@@ -9,9 +9,9 @@ from pathlib import Path
 from broadcasting import ffmpeg
 from broadcasting.models import Asset, AssetCategory, AssetKind, ProcessingState
 from broadcasting.services import asset_approve, asset_create_from_file
+from broadcasting.slate import Caption, caption_clip_command
 
 logger = logging.getLogger(__name__)
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 
 
 @dataclass(frozen=True)
@@ -40,19 +40,10 @@ DEMO_CLIPS = (
 
 def demo_clip_command(clip: DemoClip, output: Path) -> list[str]:
     """A short H.264/AAC file with a caption over a generated picture and a soft tone."""
-    caption = clip.caption.replace(":", r"\:").replace("'", "’")
-    drawtext = (
-        f"drawtext=fontfile={FONT}:text='{caption}':fontcolor=white:fontsize=56:"
-        "box=1:boxcolor=black@0.5:boxborderw=20:x=(w-text_w)/2:y=h-text_h-80"
+    caption = Caption(clip.caption, size=56, y="h-text_h-80", box=True)
+    return caption_clip_command(
+        output=output, seconds=clip.seconds, video=clip.video, captions=(caption,)
     )
-    return [
-        "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
-        "-f", "lavfi", "-t", str(clip.seconds), "-i", clip.video,
-        "-f", "lavfi", "-t", str(clip.seconds), "-i", "sine=frequency=330:sample_rate=48000",
-        "-vf", drawtext, "-af", "volume=-18dB",
-        "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-        "-c:a", "aac", "-shortest", str(output),
-    ]  # fmt: skip
 
 
 def demo_library_ensure(*, editor: object) -> list[Asset]:

@@ -2,21 +2,27 @@
 
 For each channel segment ``n`` (airing from ``epoch + n * 4.8 s``) and each rung, the playout
 resolves what airs (the scheduled item covering that instant and the segment inside its asset),
-substitutes the channel's slate when the asset, its rendition or the segment is missing or
-unreadable, rewrites the segment onto the channel grid (PTS/DTS/PCR offset, continuity counters
-continued from the segment published for ``n - 1``: see ``tsrewrite``) and publishes it under a
-content-addressed name. Then it writes the media playlists and the master playlist, records the
-as-run log and deletes segments that have left the window.
+substitutes the slate when nothing is scheduled or the asset, its rendition or the segment is
+missing or unreadable, rewrites the segment onto the channel grid (PTS/DTS/PCR offset,
+continuity counters continued from the segment published for ``n - 1``: see ``tsrewrite``) and
+publishes it under a content-addressed name. Then it writes the media playlists and the master
+playlist, records the as-run log and deletes segments that have left the window.
 
 State lives in storage only (``live/<slug>/<rung>/index.json``: for each published sequence, its
 name and the source it was made from), so the process is stateless across restarts: a segment
 already published from the same source is kept; one whose plan changed is made again, and so are
 all after it (their counters follow from it). Segments already on air are never remade.
 
+The slate is the channel's own when it is usable, else the channel's built-in slate
+(``broadcasting.slate``): the playout command makes it once, before publishing, for every
+channel without a usable slate, so ``publish_window`` never runs ffmpeg. Only when even that
+could not be made are such segments left out (``PublishReport.unfilled``).
+
 Card slots air the channel's ident until city-feed cards exist.
 An override active at a segment's start airs its clip instead (``broadcasting.overrides``);
-when it stops the plan resumes at wall clock. Not handled yet: a built-in slate for channels without one (such segments
-are skipped and reported), the gap as-run reason.
+when it stops the plan resumes at wall clock. The as-run log records each item that started
+airing: ``gap`` for a slate entry of the timeline, ``missing_asset`` for an item that aired the
+slate instead of its video. Nothing is logged where no timeline was built at all.
 """
 
 import datetime as dt
@@ -35,6 +41,7 @@ from broadcasting.live import master_playlist, media_playlist, media_sequence, s
 from broadcasting.media_store import public_storage
 from broadcasting.models import Asset, Override, OverrideReason, Rendition
 from broadcasting.overrides import override_at, override_index, window_of
+from broadcasting.slate import slate_for_air
 from broadcasting.tsrewrite import (
     ContinuityState,
     TsError,
@@ -44,7 +51,7 @@ from broadcasting.tsrewrite import (
     offset_for,
     rewrite_segment,
 )
-from playlists.models import AsRunEntry, AsRunReason, Channel, ScheduledItem
+from playlists.models import AsRunEntry, AsRunReason, Channel, ItemKind, ScheduledItem
 from playlists.selectors import item_at
 
 logger = logging.getLogger(__name__)
@@ -182,9 +189,12 @@ def _planned(channel: Channel, slot: Slot, rung: str) -> tuple[Asset | None, int
     return slot.item.asset, slot.index
 
 
-def source_for(*, channel: Channel, slot: Slot, rung: str) -> tuple[Source, bytes] | None:
-    """The planned segment (a card slot: the channel's ident), else the slate's (index modulo
-    its length), else ``None``. An override's clip replaces the plan (if its segment is readable)."""
+def source_for(
+    *, channel: Channel, slot: Slot, rung: str, slate: Asset | None
+) -> tuple[Source, bytes] | None:
+    """The planned segment (a card slot: the channel's ident), else ``slate``'s (index modulo
+    its length), else ``None``. An override's clip replaces the plan (if its segment is readable).
+    ``slate`` is what ``slate_for_air`` chose for the channel."""
     if slot.override is not None:
         clip = _segment_of(slot.override.asset, rung, slot.override_index)
         if clip is not None:
@@ -193,7 +203,6 @@ def source_for(*, channel: Channel, slot: Slot, rung: str) -> tuple[Source, byte
     found = _segment_of(asset, rung, index)
     if found is not None and asset is not None:
         return Source(name=found[0], asset_id=asset.pk, slate=False), found[1]
-    slate = channel.slate
     rendition = _rendition(slate, rung)
     if slate is None or rendition is None or not rendition.segment_count:
         return None
@@ -227,8 +236,10 @@ def publish_rung(
     current: int,
     window: int,
     report: PublishReport,
+    slate: Asset | None,
 ) -> dict[int, Source]:
-    """Publish the rung's segments of ``slots``, its media playlist, and prune its old segments."""
+    """Publish the rung's segments of ``slots``, its media playlist, and prune its old segments.
+    ``slate`` airs where nothing else can."""
     storage = public_storage()
     spec = channel.channel_format.to_spec()
     prefix = f"{live_prefix(channel.slug)}/{rung}"
@@ -237,7 +248,7 @@ def publish_rung(
     remake = False
     for slot in slots:
         n = slot.sequence
-        found = source_for(channel=channel, slot=slot, rung=rung)
+        found = source_for(channel=channel, slot=slot, rung=rung, slate=slate)
         if found is None:
             report.unfilled.append(n)
             remake = True
@@ -283,7 +294,10 @@ def _prune(
     for n in [n for n in index if n < first - 1]:
         del index[n]
     keep = {entry["name"] for entry in index.values()} | {INDEX_NAME, PLAYLIST_NAME}
-    _, files = storage.listdir(prefix)
+    try:
+        _, files = storage.listdir(prefix)
+    except FileNotFoundError:  # nothing was ever published on this rung
+        files = []
     for name in files:
         if name not in keep:
             storage.delete(f"{prefix}/{name}")
@@ -291,10 +305,16 @@ def _prune(
 
 
 def record_as_run(
-    *, channel: Channel, slots: list[Slot], aired: dict[int, Source], current: int
+    *,
+    channel: Channel,
+    slots: list[Slot],
+    aired: dict[int, Source],
+    current: int,
+    slate: Asset | None = None,
 ) -> int:
     """One as-run entry per item that started airing (at or before ``current``); returns how many
-    were created. An item whose first aired segment is the slate is logged ``missing_asset``."""
+    were created. A slate entry of the timeline is logged ``gap`` (with the slate that aired);
+    any other item whose first aired segment is the slate is logged ``missing_asset``."""
     created = 0
     for slot in slots:
         if slot.override is not None and slot.sequence <= current and slot.sequence in aired:
@@ -304,12 +324,15 @@ def record_as_run(
             continue
         item = slot.item
         source = aired[slot.sequence]
+        asset = item.asset
+        if item.kind == ItemKind.SLATE and source.slate and slate is not None:
+            asset = slate  # the slate that really aired (the timeline may name none)
         _, made = AsRunEntry.objects.get_or_create(
             channel=channel,
             scheduled_item=item,
             defaults={
-                "asset": item.asset,
-                "title": item.asset.title if item.asset is not None else item.role,
+                "asset": asset,
+                "title": asset.title if asset is not None else item.role,
                 "role": item.role,
                 "planned_start": item.start,
                 "planned_end": item.end,
@@ -317,11 +340,17 @@ def record_as_run(
                     slot.sequence, epoch=channel.epoch, segment_ms=channel.channel_format.segment_ms
                 ),
                 "actual_end": item.end,
-                "reason": AsRunReason.MISSING_ASSET if source.slate else AsRunReason.AS_PLANNED,
+                "reason": _reason(item, source),
             },
         )
         created += made
     return created
+
+
+def _reason(item: ScheduledItem, source: Source) -> str:
+    if item.kind == ItemKind.SLATE:
+        return AsRunReason.GAP
+    return AsRunReason.MISSING_ASSET if source.slate else AsRunReason.AS_PLANNED
 
 
 def _record_override(channel: Channel, override: Override) -> int:
@@ -364,14 +393,23 @@ def publish_window(
     ]
     names = rungs if rungs is not None else [rung.name for rung in spec.rungs]
     aired: dict[int, Source] = {}
+    slate = slate_for_air(channel=channel)
     for rung in names:
         aired_rung = publish_rung(
-            channel=channel, rung=rung, slots=slots, current=current, window=window, report=report
+            channel=channel,
+            rung=rung,
+            slots=slots,
+            current=current,
+            window=window,
+            report=report,
+            slate=slate,
         )
         aired = aired or aired_rung  # the first rung speaks for the as-run log
         report.slated.extend(n for n, s in aired_rung.items() if s.slate and n not in report.slated)
     kept = [rung for rung in spec.rungs if rung.name in names]
     master = master_playlist(spec=replace(spec, rungs=tuple(kept)))
     write_file(public_storage(), f"{live_prefix(channel.slug)}/master.m3u8", master.encode())
-    report.as_run = record_as_run(channel=channel, slots=slots, aired=aired, current=current)
+    report.as_run = record_as_run(
+        channel=channel, slots=slots, aired=aired, current=current, slate=slate
+    )
     return report
