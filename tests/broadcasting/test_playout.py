@@ -202,3 +202,19 @@ def test_a_card_slot_airs_the_channel_ident_until_cards_exist(
     assert first not in report.slated
     index = json.loads(public_storage().open(f"live/{channel.slug}/{RUNG.name}/index.json").read())
     assert index[str(first)]["source"].startswith(f"{asset_prefix(ident.pk)}/")
+
+
+@pytest.mark.django_db
+def test_the_loop_publishes_each_boundary_once(channel: Channel) -> None:
+    """Publishing ends before the boundary it prepares: the loop then waits for the next one
+    instead of publishing the same boundary again until it passes."""
+    from broadcasting.management.commands.playout import LEAD, boundary_to_publish
+
+    segment = dt.timedelta(milliseconds=SPEC.segment_ms)
+    first = segment_start(100, epoch=channel.epoch, segment_ms=SPEC.segment_ms)
+    woke = first - LEAD  # the loop wakes a second early and publishes ``first``
+    assert boundary_to_publish(channel=channel, now=woke, last=None) == first
+    done = woke + dt.timedelta(milliseconds=300)  # publishing took 0.3 s: still before ``first``
+    assert boundary_to_publish(channel=channel, now=done, last=first) == first + segment
+    late = first + segment + dt.timedelta(seconds=2)  # a slow round: the next boundary is past
+    assert boundary_to_publish(channel=channel, now=late, last=first) == first + 2 * segment

@@ -41,6 +41,17 @@ def next_boundary(*, channel: Channel, now: dt.datetime) -> dt.datetime:
     return segment_start(sequence, epoch=channel.epoch, segment_ms=segment_ms)
 
 
+def boundary_to_publish(
+    *, channel: Channel, now: dt.datetime, last: dt.datetime | None
+) -> dt.datetime:
+    """The boundary the loop publishes for next: the next one after ``now``, or, when that one
+    was published already (publishing ends before the boundary it prepares), the one after it."""
+    boundary = next_boundary(channel=channel, now=now)
+    if last is not None and boundary <= last:
+        boundary = next_boundary(channel=channel, now=last)
+    return boundary
+
+
 class Command(BaseCommand):
     help = "Publish the live HLS window of every channel on air, before each segment boundary."
 
@@ -61,6 +72,7 @@ class Command(BaseCommand):
             self._publish_all(timezone.now(), options)
             return
         started = False
+        last: dt.datetime | None = None
         while True:
             channels = list(channels_on_air())
             if not channels:
@@ -68,11 +80,12 @@ class Command(BaseCommand):
                 continue
             self.ensure_slates(channels, wait=not started)  # at start: before any publishing
             started = True
-            boundary = next_boundary(channel=channels[0], now=timezone.now())
+            boundary = boundary_to_publish(channel=channels[0], now=timezone.now(), last=last)
             wait = (boundary - LEAD - timezone.now()).total_seconds()
             if wait > 0:
                 time.sleep(wait)
             self._publish_all(boundary, options)
+            last = boundary
 
     def ensure_slates(self, channels: list[Channel], *, wait: bool) -> None:
         """Check the slate of each channel seen for the first time or not checked for
