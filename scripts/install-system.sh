@@ -16,6 +16,7 @@ declare -A NEED=(
   [chromium]=chromium
   [psql]=postgresql-client
   [npm]=npm
+  [wrk]=wrk
 )
 missing=()
 for cmd in "${!NEED[@]}"; do
