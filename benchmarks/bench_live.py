@@ -485,7 +485,11 @@ def benchmark() -> dict[str, Any]:
                 slugs = add_channels(st.env, EXTRA_CHANNELS)
                 for slug in slugs:
                     published = (st.live(slug) / "master.m3u8").exists
-                    wait_for(published, what=f"channel {slug}", timeout=30, procs=procs)
+                    try:
+                        wait_for(published, what=f"channel {slug}", timeout=60, procs=procs)
+                    except RuntimeError:
+                        print(Path(st.playout_log).read_text()[-4000:], file=sys.stderr)
+                        raise
                 time.sleep(2 * SEGMENT_S)
                 cpu_four = playout_cpu(st.playout_pid, 1 + EXTRA_CHANNELS, st.playout_log)
                 procs.check()
