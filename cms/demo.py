@@ -2,13 +2,22 @@
 
 from wagtail.models import Page, Site
 
-from cms.models import HomePage
+from cms.models import ChannelPage, HomePage
+from playlists.demo import CHANNEL_SLUG
+from playlists.models import Channel
 
 DEMO_TITLE = "Carillon, la télé locale de Chartres"
 DEMO_TAGLINE = "Une télé locale faite par les habitants, pour les habitants."
 DEMO_INTRO = (
     "<p>Carillon diffuse en continu les vidéos des habitants de Chartres, les rendez-vous de la "
     "ville et ses informations en direct : météo, stationnement, qualité de l'air, alertes.</p>"
+)
+LIVE_TITLE = "En direct"
+# Not "en-direct": Django would read "/en-direct/" as the language "en" (and answer 404).
+LIVE_SLUG = "direct"
+LIVE_INTRO = (
+    "<p>La chaîne en direct, avec ce qui passe maintenant, la suite et le guide des "
+    "programmes. Cliquez sur le lecteur pour utiliser les touches du clavier.</p>"
 )
 
 
@@ -33,4 +42,19 @@ def home_page_ensure() -> HomePage:
         site.root_page = home
         site.site_name = "Carillon"
         site.save()
+    channel_page_ensure(home=home)
     return home
+
+
+def channel_page_ensure(*, home: HomePage) -> ChannelPage | None:
+    """Return the live page of the default channel under ``home``, creating it if needed
+    (``None`` when the default channel does not exist)."""
+    channel = Channel.objects.filter(slug=CHANNEL_SLUG).first()
+    if channel is None:
+        return None
+    page = ChannelPage.objects.child_of(home).filter(channel=channel).first()
+    if page is None:
+        page = ChannelPage(title=LIVE_TITLE, slug=LIVE_SLUG, channel=channel, intro=LIVE_INTRO)
+        home.add_child(instance=page)
+        page.save_revision().publish()
+    return page

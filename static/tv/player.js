@@ -1,5 +1,9 @@
 /* Carillon TV player: hls.js (or native HLS), remote keys, now/next banner, EPG grid, clock,
- * ticker and weather polled from /api/v1/channels/<slug>/now. No dependency besides hls.js. */
+ * ticker and weather from the channel's now/next events (/api/v1/channels/<slug>/now/events),
+ * or by polling /api/v1/channels/<slug>/now where events are unavailable. Full screen on /tv/
+ * (every channel, keys anywhere) or embedded in a page (one channel, keys when it has focus).
+ * The banner shows the entry airing at the instant the viewer sees (the stream's program
+ * date-time), not at the server's now. No dependency besides hls.js. */
 (function () {
   "use strict";
 
@@ -8,9 +12,13 @@
   var channels = data.channels;
   var $ = function (id) { return document.getElementById(id); };
   var video = $("tv-video");
+  var root = $("tv-player");
+  var embedded = Boolean(data.embedded);
+  var NEXT_COUNT = 3;
   var state = {
     index: 0, hls: null, info: null, clockSkew: 0, pollTimer: null, reloadTimer: null,
-    bannerTimer: null, lastMediaRecovery: 0, guideRow: 0
+    bannerTimer: null, lastMediaRecovery: 0, guideRow: 0, source: null, eventsTimer: null,
+    shownKey: null, playing: null
   };
   window.carillonTv = state;  // for diagnostics and tests
 
@@ -81,24 +89,65 @@
   video.addEventListener("playing", function () { if (!state.reloadTimer) { status(""); } });
   video.addEventListener("error", function () { if (!state.hls) { scheduleReload(5000); } });
 
+  /* ---- The instant on screen ----------------------------------------------------------- */
+  function validDate(date) { return date instanceof Date && !isNaN(date.getTime()) ? date : null; }
+
+  /* The wall-clock instant of the picture on screen: hls.js's program date-time of the frame
+   * playing, or the native player's start date plus its position; else the (corrected) clock. */
+  function playingInstant() {
+    if (state.hls) {
+      var playing = validDate(state.hls.playingDate);
+      if (playing) { return playing; }
+    } else if (video.getAttribute("src") && typeof video.getStartDate === "function") {
+      var start = validDate(video.getStartDate());
+      if (start && video.currentTime > 0) { return new Date(start.getTime() + video.currentTime * 1000); }
+    }
+    return serverNow();
+  }
+  state.playingInstant = playingInstant;
+
+  /* The entry airing at ``at`` among the payload's entries, and the ones after it; the server's
+   * own now/next when ``at`` is outside them. */
+  function pickEntries(info, at) {
+    var entries = (info && info.entries) || [];
+    var time = at.getTime();
+    for (var i = 0; i < entries.length; i++) {
+      if (Date.parse(entries[i].start) <= time && time < Date.parse(entries[i].stop)) {
+        return { now: entries[i], next: entries.slice(i + 1, i + 1 + NEXT_COUNT) };
+      }
+    }
+    return { now: (info && info.now) || null, next: (info && info.next) || [] };
+  }
+
   /* ---- Now/next, ticker, weather -------------------------------------------------------- */
-  function renderBanner() {
-    var info = state.info;
-    var now = info && info.now;
+  function renderProgress(now, at) {
+    var progress = 0;
+    if (now) {
+      var start = Date.parse(now.start), stop = Date.parse(now.stop);
+      progress = Math.max(0, Math.min(1, (at.getTime() - start) / (stop - start)));
+    }
+    $("tv-banner-bar").style.width = (progress * 100).toFixed(1) + "%";
+  }
+
+  /* Fill the banner with what the viewer sees; only the progress bar when that has not changed
+   * (the banner is a live region: its text must change only when the programme does). */
+  function renderBanner(force) {
+    var at = playingInstant();
+    var picked = pickEntries(state.info, at);
+    var now = picked.now;
+    var key = state.info ? (now ? now.start + " " + now.title : "none") : null;
+    renderProgress(now, at);
+    if (!force && key === state.shownKey) { return; }
+    state.shownKey = key;
+    state.playing = now;
     $("tv-banner-title").textContent = now ? now.title : labels.no_information;
     $("tv-banner-times").textContent = now ? hhmm(now.start) + " – " + hhmm(now.stop) : "";
     var poster = $("tv-banner-poster");
     if (now && now.poster) { poster.src = now.poster; poster.hidden = false; }
     else { poster.hidden = true; poster.removeAttribute("src"); }
-    var progress = 0;
-    if (now) {
-      var start = Date.parse(now.start), stop = Date.parse(now.stop);
-      progress = Math.max(0, Math.min(1, (serverNow().getTime() - start) / (stop - start)));
-    }
-    $("tv-banner-bar").style.width = (progress * 100).toFixed(1) + "%";
     var list = $("tv-banner-next");
     clear(list);
-    ((info && info.next) || []).forEach(function (entry) {
+    picked.next.forEach(function (entry) {
       var item = el("li");
       var time = el("time", "", hhmm(entry.start));
       time.setAttribute("datetime", entry.start);
@@ -129,6 +178,14 @@
     }
   }
 
+  function receive(slug, info) {
+    if (!channels[state.index] || channels[state.index].slug !== slug) { return; }  // zapped
+    state.info = info;
+    state.clockSkew = Date.parse(info.server_time) - Date.now();
+    renderBanner(true);
+    renderOverlays();
+  }
+
   function poll() {
     var channel = channels[state.index];
     if (state.pollTimer) { clearTimeout(state.pollTimer); }
@@ -138,13 +195,45 @@
     fetch(channel.now_url, { cache: "no-store" }).then(function (response) {
       if (!response.ok) { throw new Error("HTTP " + response.status); }
       return response.json();
-    }).then(function (info) {
-      if (channels[state.index].slug !== slug) { return; }  // the viewer zapped meanwhile
-      state.info = info;
-      state.clockSkew = Date.parse(info.server_time) - Date.now();
-      renderBanner();
-      renderOverlays();
-    }).catch(function () { /* keep the last known data; try again at the next poll */ });
+    }).then(function (info) { receive(slug, info); })
+      .catch(function () { /* keep the last known data; try again at the next poll */ });
+  }
+
+  var EVENTS_FIRST_WAIT = 10000;  // the first event comes at once, unless a proxy holds it back
+  var EVENTS_RETRY_AFTER = 60000;  // after falling back to polling, try the events again
+
+  function stopFollowing() {
+    if (state.source) { state.source.close(); state.source = null; }
+    if (state.pollTimer) { clearTimeout(state.pollTimer); state.pollTimer = null; }
+    if (state.eventsTimer) { clearTimeout(state.eventsTimer); state.eventsTimer = null; }
+  }
+
+  function fallBackToPolling() {
+    stopFollowing();
+    state.mode = "poll";
+    poll();
+    state.eventsTimer = setTimeout(follow, EVENTS_RETRY_AFTER);
+  }
+
+  /* Follow the channel's now/next: its event stream when the browser has EventSource, else
+   * (or when the stream fails, or its first event does not come) by polling. */
+  function follow() {
+    var channel = channels[state.index];
+    stopFollowing();
+    if (!channel) { return; }
+    if (!window.EventSource || !channel.events_url) { state.mode = "poll"; poll(); return; }
+    var slug = channel.slug, source = new EventSource(channel.events_url);
+    state.source = source;
+    state.mode = "events";
+    state.eventsTimer = setTimeout(fallBackToPolling, EVENTS_FIRST_WAIT);
+    source.addEventListener("now", function (event) {
+      if (state.source !== source) { return; }
+      if (state.eventsTimer) { clearTimeout(state.eventsTimer); state.eventsTimer = null; }
+      try { receive(slug, JSON.parse(event.data)); } catch (err) { /* a garbled event: skip it */ }
+    });
+    source.addEventListener("error", function () {
+      if (state.source === source) { fallBackToPolling(); }
+    });
   }
 
   /* ---- Banner, channel badge, clock ---------------------------------------------------- */
@@ -171,13 +260,15 @@
     if (!channels.length) { return; }
     state.index = (index + channels.length) % channels.length;
     state.info = null;
+    state.shownKey = "";  // differs from any key: the next render fills the banner
     document.body.setAttribute("data-channel", channels[state.index].slug);
-    if (window.history && history.replaceState) {
+    root.setAttribute("data-channel", channels[state.index].slug);
+    if (!embedded && window.history && history.replaceState) {
       history.replaceState(null, "", "?channel=" + encodeURIComponent(channels[state.index].slug)
         + (data.language !== "fr" ? "&lang=" + data.language : ""));
     }
     play();
-    poll();
+    follow();
     showChannelBadge();
     showBanner();
   }
@@ -200,7 +291,7 @@
 
   function openGuide() {
     hideBanner();
-    var now = serverNow();
+    var now = playingInstant();
     var start = new Date(Math.floor(now.getTime() / 1800000) * 1800000);
     var end = new Date(start.getTime() + GUIDE_HOURS * 3600000);
     var span = end.getTime() - start.getTime();
@@ -263,14 +354,21 @@
     return key.length === 1 ? key.toLowerCase() : key;
   }
 
+  /* Change channel by ``delta`` (full screen only: an embedded player shows one channel). */
+  function zap(delta) {
+    if (embedded || channels.length < 2) { return false; }
+    tune(state.index + delta);
+    return true;
+  }
+
   function onKey(event) {
     var key = keyName(event), handled = true;
     switch (key) {
       case "ArrowUp": case "ChannelUp": case "PageUp":
-        if (guideOpen() && key === "ArrowUp") { moveGuide(-1); } else { tune(state.index + 1); }
+        if (guideOpen() && key === "ArrowUp") { moveGuide(-1); } else { handled = zap(1); }
         break;
       case "ArrowDown": case "ChannelDown": case "PageDown":
-        if (guideOpen() && key === "ArrowDown") { moveGuide(1); } else { tune(state.index - 1); }
+        if (guideOpen() && key === "ArrowDown") { moveGuide(1); } else { handled = zap(-1); }
         break;
       case "Enter": case "Accept":
         if (guideOpen()) { closeGuide(); if (state.guideRow !== state.index) { tune(state.guideRow); } }
@@ -296,13 +394,23 @@
     }
   }
 
-  document.addEventListener("keydown", onKey);
+  (embedded ? root : document).addEventListener("keydown", onKey);
+
+  function onAction(event) {  // the buttons under an embedded player
+    var action = event.currentTarget.getAttribute("data-tv-action");
+    if (action === "banner") { showBanner(); }
+    if (action === "guide") { if (guideOpen()) { closeGuide(); } else { openGuide(); } }
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("[data-tv-action]"), function (button) {
+    button.addEventListener("click", onAction);
+  });
 
   /* ---- Start ---------------------------------------------------------------------------- */
   var initial = 0;
   channels.forEach(function (channel, index) { if (channel.slug === data.initial) { initial = index; } });
   tick();
   setInterval(tick, 1000);
+  setInterval(function () { if (state.info) { renderBanner(false); } }, 500);  // follow the picture
   $("tv-help").classList.add("is-visible");
   setTimeout(function () { $("tv-help").classList.remove("is-visible"); }, 10000);
   if (channels.length) { tune(initial); } else { status(labels.no_channel); }

@@ -1,26 +1,35 @@
-"""The TV player: the page (French, data as JSON, strict CSP), the now/next API, and the
-player itself in headless Chromium against the live server (keys, banner, guide, video)."""
+"""The TV player: the page (French, data as JSON, strict CSP), the now/next API and its
+server-sent events, and the player itself in headless Chromium against the project served by
+uvicorn as in production (keys, banner, guide, video)."""
 
+import asyncio
 import datetime as dt
+import gc
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.conf import settings as django_settings
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import FileResponse, Http404, HttpRequest
-from django.test import Client
+from django.test import AsyncClient, Client
 from django.urls import re_path
 from django.utils._os import safe_join
-from pytest_django.live_server_helper import LiveServer
 
 import config.urls
+from broadcasting import tv
 from playlists.models import Block, Channel, Rotation, ScheduledItem
 from playlists.selectors import item_at
 from playlists.services import schedule_rebuild
@@ -135,10 +144,167 @@ def test_the_now_api_follows_the_published_schedule(client: Client) -> None:
 def test_the_now_api_of_an_unknown_or_silent_schedule(client: Client) -> None:
     assert client.get("/api/v1/channels/nope/now").status_code == 404
     body = client.get(f"/api/v1/channels/{SLUG}/now").json()
-    assert body["now"] is None and body["next"] == []
+    assert body["now"] is None and body["next"] == [] and body["entries"] == []
+
+
+# --- The now/next events ----------------------------------------------------------------------
+
+
+class FakeClock:
+    """The events' clock and sleep: sleeping moves the clock on at once."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)
+        await asyncio.sleep(0)
+
+
+def parse_event(chunk: bytes) -> dict[str, str]:
+    """An event's fields (``data`` as one string), or ``{}`` for a comment."""
+    text = chunk.decode()
+    assert text.endswith("\n\n"), text
+    fields = {}
+    for line in text.strip("\n").split("\n"):
+        if not line.startswith(":"):
+            name, _, value = line.partition(": ")
+            fields[name] = value
+    return fields
+
+
+@pytest.mark.django_db
+def test_the_now_events_send_now_next_at_once_then_when_the_picture_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    channel = Channel.objects.get(slug=SLUG)
+    programme(channel)
+    ReadyAssetFactory.create_batch(6)
+    schedule_rebuild(channel=channel, now=NOW)
+    on_air = item_at(channel=channel, at=NOW + dt.timedelta(minutes=7))
+    assert on_air is not None and on_air.asset is not None
+    fake_start = on_air.start + dt.timedelta(seconds=1)
+    fake = FakeClock(fake_start)
+    monkeypatch.setattr(tv, "clock", fake)
+    monkeypatch.setattr(tv, "sleep", fake.sleep)
+
+    async def read() -> tuple[Any, list[tuple[dt.datetime, bytes]]]:
+        """Chunks with the fake time each came at, up to the first event with another now."""
+        response = await AsyncClient().get(f"/api/v1/channels/{SLUG}/now/events")
+        chunks: list[tuple[dt.datetime, bytes]] = []
+        content = response.streaming_content
+        async for chunk in content:
+            chunks.append((fake.now, chunk))
+            fields = parse_event(chunk)
+            first_now = json.loads(parse_event(chunks[0][1])["data"])["now"]
+            if fields and json.loads(fields["data"])["now"] != first_now:
+                break
+        await content.aclose()
+        return response, chunks
+
+    response, chunks = async_to_sync(read)()
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/event-stream"
+    assert response["Cache-Control"] == "no-cache"
+    assert response["X-Accel-Buffering"] == "no"
+    assert response["Access-Control-Allow-Origin"] == "*"
+
+    first = parse_event(chunks[0][1])
+    assert first["retry"] == str(tv.EVENTS_RETRY_MS) and first["event"] == "now"
+    payload = json.loads(first["data"])
+    assert payload["now"]["title"] == on_air.asset.title
+    assert payload["now"]["start"] == on_air.start.isoformat()
+    assert int(first["id"]) == (fake_start - tv.EPOCH) // dt.timedelta(milliseconds=1)
+    # the entries of the last minutes are listed too, for pictures lagging behind the server
+    entries = payload["entries"]
+    position = entries.index(payload["now"])
+    assert position > 0 and entries[position - 1]["stop"] == on_air.start.isoformat()
+    assert dt.datetime.fromisoformat(entries[0]["stop"]) > chunks[0][0] - tv.BEHIND
+    assert entries[position + 1 :] == payload["next"]
+
+    # something is written at least every 15 s: an event, else a keepalive comment
+    gaps = [(b - a, chunk) for (a, _), (b, chunk) in zip(chunks, chunks[1:], strict=False)]
+    assert all(gap <= dt.timedelta(seconds=15.1) for gap, _ in gaps)
+    keepalive = dt.timedelta(seconds=tv.KEEPALIVE_SECONDS)
+    assert all(gap >= keepalive for gap, chunk in gaps if chunk == b": keepalive\n\n")
+    changed_at, last = chunks[-1]
+    second = json.loads(parse_event(last)["data"])
+    assert second["now"]["start"] == on_air.end.isoformat()
+    assert second["now"] == payload["next"][0]
+    assert on_air.end <= changed_at < on_air.end + dt.timedelta(seconds=1)
+    assert dt.datetime.fromisoformat(second["server_time"]) == changed_at
+    assert int(parse_event(last)["id"]) > int(first["id"])
+
+
+@pytest.mark.django_db
+def test_the_now_events_of_an_unknown_channel_are_a_404_and_need_an_asgi_server() -> None:
+    async def status() -> int:
+        response = await AsyncClient().get("/api/v1/channels/nope/now/events")
+        return response.status_code
+
+    assert async_to_sync(status)() == 404
+    assert Client().get(f"/api/v1/channels/{SLUG}/now/events").status_code == 204  # WSGI: no stream
+
+
+def test_the_payload_goes_stale_at_the_next_start_or_when_an_entry_leaves_the_window() -> None:
+    at = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+    minute = dt.timedelta(minutes=1)
+    payload = {"entries": [
+        {"start": (at - 3 * minute).isoformat(), "stop": (at - minute).isoformat()},
+        {"start": (at - minute).isoformat(), "stop": (at + 5 * minute).isoformat()},
+        {"start": (at + 5 * minute).isoformat(), "stop": (at + 9 * minute).isoformat()},
+    ]}  # fmt: skip
+    assert tv.payload_changes_at(payload, after=at) == at - minute + tv.BEHIND
+    assert tv.payload_changes_at(payload, after=at + 2 * minute) == at + 5 * minute
+    assert tv.payload_changes_at({"entries": []}, after=at) is None
 
 
 # --- The player in Chromium -------------------------------------------------------------------
+
+
+def close_stray_connections() -> None:
+    """Close the database connections the server's requests left behind (under ASGI a sync
+    view's connection can outlive its request's context), so that the test database can go."""
+    own = {id(connections[alias]) for alias in connections}
+    for candidate in gc.get_objects():
+        if not issubclass(type(candidate), BaseDatabaseWrapper) or id(candidate) in own:
+            continue
+        if candidate.connection is not None and not candidate.in_atomic_block:
+            candidate.connection.close()
+            candidate.connection = None  # the wrapper reconnects if it is ever used again
+
+
+@pytest.fixture
+def asgi_server() -> Iterator[str]:
+    """The project under uvicorn in a thread, as the ``web`` process runs it (ASGI: the event
+    streams need it), with the static files; its URL."""
+    import uvicorn
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.core.asgi import get_asgi_application
+
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(
+        ASGIStaticFilesHandler(get_asgi_application()),
+        log_level="warning", lifespan="off", timeout_graceful_shutdown=2,
+    )  # fmt: skip
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{listening.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        listening.close()
+        close_stray_connections()
 
 
 def wait_until(page: object, expression: str, timeout: int = 10_000) -> None:
@@ -199,7 +365,9 @@ def browser_page(settings, live_clip: Path, tmp_path: Path) -> Iterator[tuple[ob
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_player_plays_and_answers_the_remote(
-    browser_page: tuple[object, list[str]], live_server: LiveServer, tmp_path: Path
+    asgi_server: str,  # before the browser: the server stops after the browser has gone
+    browser_page: tuple[object, list[str]],
+    tmp_path: Path,
 ) -> None:
     page, problems = browser_page
     channel = Channel.objects.get(slug=SLUG)
@@ -214,8 +382,10 @@ def test_the_player_plays_and_answers_the_remote(
     expected = item_at(channel=channel, at=timezone.now())
     assert expected is not None and expected.asset is not None
 
-    page.goto(f"{live_server.url}/tv/")  # type: ignore[attr-defined]
+    page.goto(f"{asgi_server}/tv/")  # type: ignore[attr-defined]
     wait_until(page, "window.Hls !== undefined && window.carillonTv.hls !== null")
+    wait_until(page, "window.carillonTv.info !== null")
+    assert page.evaluate("window.carillonTv.mode") == "events"  # the now/next events arrive
     wait_until(page, "document.getElementById('tv-video').currentTime > 2.5", timeout=30_000)
     assert page.evaluate("window.Hls.isSupported()")
     assert page.evaluate("document.documentElement.lang") == "fr"
