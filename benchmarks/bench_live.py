@@ -11,7 +11,7 @@ publishes the live window. Then:
     location, with no header added;
 (b) the production web server (the Procfile's ``web:`` command: gunicorn with uvicorn workers,
     ``config.asgi.application``) serving the same playlist: its ASGI front
-    (``broadcasting.asgi_live``) answers from memory, per sequence, before Django;
+    (``broadcasting.delivery.asgi``) answers from memory, per sequence, before Django;
 (d) the same web server answering a bare async Django view that returns the same bytes
     (``benchmarks/bench_urls.py``), through Django's middleware.
 

@@ -37,14 +37,14 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from broadcasting import encoding, ffmpeg
-from broadcasting.encoding import encode_asset, measure_source_loudness
-from broadcasting.ffmpeg import Limits
-from broadcasting.formats import DEFAULT_FORMAT, Rung
-from broadcasting.intake import check_upload
-from broadcasting.ladder import ladder_command
-from broadcasting.loudness import Loudness
-from broadcasting.probe import ProbeFacts, ProbeLimits, probe
+from broadcasting.media import encoding, ffmpeg
+from broadcasting.media.encoding import encode_asset, measure_source_loudness
+from broadcasting.media.ffmpeg import Limits
+from broadcasting.media.formats import DEFAULT_FORMAT, Rung
+from broadcasting.media.intake import check_upload
+from broadcasting.media.ladder import ladder_command
+from broadcasting.media.loudness import Loudness
+from broadcasting.media.probe import ProbeFacts, ProbeLimits, probe
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = DEFAULT_FORMAT
@@ -154,7 +154,7 @@ def planned_ladder(clip: Path, plan: Path, work: Path, spec: Any = SPEC) -> list
 
 @contextmanager
 def recording(commands: list[Command]) -> Iterator[None]:
-    """Note every command the pipeline runs through ``broadcasting.ffmpeg.run``."""
+    """Note every command the pipeline runs through ``broadcasting.media.ffmpeg.run``."""
     original = ffmpeg.run
 
     def run(args: Any, **kwargs: Any) -> ffmpeg.RunResult:

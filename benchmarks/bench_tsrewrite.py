@@ -24,11 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from broadcasting.encoding import encode_asset  # noqa: E402
-from broadcasting.ffmpeg import Limits  # noqa: E402
-from broadcasting.formats import DEFAULT_FORMAT  # noqa: E402
-from broadcasting.probe import ProbeLimits, probe  # noqa: E402
-from broadcasting.tsrewrite import (  # noqa: E402
+from broadcasting.live.tsrewrite import (  # noqa: E402
     PACKET_SIZE,
     ContinuityState,
     channel_pts,
@@ -36,6 +32,10 @@ from broadcasting.tsrewrite import (  # noqa: E402
     offset_for,
     rewrite_segment,
 )
+from broadcasting.media.encoding import encode_asset  # noqa: E402
+from broadcasting.media.ffmpeg import Limits  # noqa: E402
+from broadcasting.media.formats import DEFAULT_FORMAT  # noqa: E402
+from broadcasting.media.probe import ProbeLimits, probe  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"

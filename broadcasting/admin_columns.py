@@ -4,8 +4,8 @@ from typing import Any
 
 from wagtail.admin.ui.tables import Column
 
-from broadcasting.failures import failure_message
-from broadcasting.media_store import public_storage
+from broadcasting.media.failures import failure_message
+from broadcasting.media.storage import public_storage
 from broadcasting.models import Asset, ProcessingState
 
 

@@ -6,10 +6,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from broadcasting import ffmpeg
+from broadcasting.media import ffmpeg
+from broadcasting.media.captions import Caption, caption_clip_command
+from broadcasting.media.services import asset_approve, asset_create_from_file
 from broadcasting.models import Asset, AssetCategory, AssetKind, ProcessingState
-from broadcasting.services import asset_approve, asset_create_from_file
-from broadcasting.slate import Caption, caption_clip_command
 
 logger = logging.getLogger(__name__)
 

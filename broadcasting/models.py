@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from broadcasting.formats import FormatSpec, Rung
+from broadcasting.media.formats import FormatSpec, Rung
 
 
 class ChannelFormat(models.Model):
@@ -263,7 +263,7 @@ class OverrideReason(models.TextChoices):
 
 class Override(models.Model):
     """A clip that takes the channel over from ``start`` (a segment boundary) until ``end``
-    (none: until ended); the timeline then resumes at wall clock (see ``broadcasting.overrides``)."""
+    (none: until ended); the timeline then resumes at wall clock (see ``broadcasting.live.overrides``)."""
 
     channel = models.ForeignKey(
         "playlists.Channel",

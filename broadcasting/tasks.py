@@ -2,8 +2,8 @@
 
 from celery import shared_task
 
-from broadcasting.jobs import jobs_sweep
-from broadcasting.transcoding import TranscodeRetry, transcode_job_run
+from broadcasting.media.jobs import jobs_sweep
+from broadcasting.media.transcoding import TranscodeRetry, transcode_job_run
 
 
 @shared_task(

@@ -3,7 +3,7 @@
 
 from django.urls import path, re_path
 
-from broadcasting import stream, views_iptv, views_live
+from broadcasting.delivery import stream, views_iptv, views_live
 
 app_name = "broadcasting"
 urlpatterns = [

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from broadcasting import tv
+from broadcasting.delivery import tv
 
 app_name = "tv"
 urlpatterns = [

@@ -20,8 +20,8 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import MenuItem
 
 from broadcasting.admin_columns import PosterColumn, ProcessingColumn
+from broadcasting.live.overrides import override_end, override_start
 from broadcasting.models import Asset, Override
-from broadcasting.overrides import override_end, override_start
 
 
 class AssetViewSet(ModelViewSet):

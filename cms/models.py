@@ -4,11 +4,7 @@
 later, residents' posts live below it.
 """
 
-from typing import Any
-
 from django.db import models
-from django.http import HttpRequest
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField
@@ -67,16 +63,3 @@ class ChannelPage(Page):
     class Meta:
         verbose_name = _("channel page")
         verbose_name_plural = _("channel pages")
-
-    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        from broadcasting.tv import player_data
-
-        context = super().get_context(request, *args, **kwargs)
-        shown = [self.channel] if self.channel.is_active else []
-        context["tv_data"] = player_data(
-            channels=shown,
-            initial=self.channel.slug if shown else None,
-            language=translation.get_language() or "fr",
-            embedded=True,
-        )
-        return context

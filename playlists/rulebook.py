@@ -7,8 +7,8 @@ builder, so nothing airs that nobody approved.
 import datetime as dt
 from collections.abc import Iterable
 
+from broadcasting.media.selectors import assets_schedulable
 from broadcasting.models import Asset
-from broadcasting.selectors import assets_schedulable
 from playlists import rules
 from playlists.models import Block, CardSlot, Channel, Event, FillerSet, Rotation
 

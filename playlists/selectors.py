@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from broadcasting.media_store import public_storage
+from broadcasting.media.storage import public_storage
 from playlists.models import Channel, ItemRole, ScheduledItem
 
 PROGRAMME_ROLES = frozenset({ItemRole.PROGRAMME, ItemRole.EVENT})

@@ -23,8 +23,8 @@ from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from broadcasting.media.selectors import assets_schedulable
 from broadcasting.models import Asset, AssetKind
-from broadcasting.selectors import assets_schedulable
 from playlists.calendar import resolve_local, zone_for
 from playlists.models import Block, Channel, Event, Playlist, Rotation
 

@@ -2,7 +2,7 @@
 
 Rungs are JSON; rows written before ``Rung.preset`` existed have no preset and fall back on the
 format's ``x264_preset`` (veryfast). The presets are written here as plain values, not read
-from ``broadcasting.formats``, so that this migration keeps meaning what it meant.
+from ``broadcasting.media.formats``, so that this migration keeps meaning what it meant.
 """
 
 from django.db import migrations

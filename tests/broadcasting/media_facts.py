@@ -12,7 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from broadcasting.probe import ProbeFacts
+from broadcasting.media.probe import ProbeFacts
 
 DEMUXERS = {".mp4": "mov", ".mov": "mov", ".mkv": "matroska", ".ts": "mpegts"}
 

@@ -16,12 +16,12 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from broadcasting.tv import now_payload
+from broadcasting.delivery.tv import now_payload
 from cms.demo import LIVE_TITLE, channel_page_ensure
 from cms.models import ChannelPage, HomePage
 from playlists.models import Channel
 from playlists.services import schedule_rebuild
-from tests.broadcasting.test_tv import (  # noqa: F401 - fixtures
+from tests.broadcasting.delivery.test_tv import (  # noqa: F401 - fixtures
     SLUG,
     asgi_server,
     browser_page,

@@ -60,8 +60,8 @@ def test_the_demo_channel_passes_an_item_boundary_at_least_every_30_seconds() ->
     import datetime as dt
     from zoneinfo import ZoneInfo
 
+    from broadcasting.media.transcoding import transcode_job_run
     from broadcasting.models import TranscodeJob
-    from broadcasting.transcoding import transcode_job_run
     from playlists.models import Channel, ScheduledItem
     from playlists.services import schedule_rebuild
 

@@ -7,11 +7,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from broadcasting.failures import failure_message
-from broadcasting.intake import UploadRejected
-from broadcasting.media_store import public_storage
+from broadcasting.media.failures import failure_message
+from broadcasting.media.intake import UploadRejected
+from broadcasting.media.services import asset_approve, asset_create_from_file
+from broadcasting.media.storage import public_storage
 from broadcasting.models import Asset, AssetCategory, AssetKind, AssetOrigin, ProcessingState
-from broadcasting.services import asset_approve, asset_create_from_file
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ first channel's grid; every channel shares the 4.8-s format here) and publishes 
 of that boundary, so the segment starting then is listed as it begins to air.
 
 Before it publishes a channel for the first time, it makes sure the channel has a slate to air:
-its own, else its built-in slate, generated and transcoded once (``broadcasting.slate``; up to
+its own, else its built-in slate, generated and transcoded once (``broadcasting.live.slate``; up to
 half a minute for the whole ladder). At start this is done before anything is published; for a
 channel that appears later it runs beside the loop, and that channel is published once it is
 done, so the channels already on air never wait for ffmpeg. Every channel is checked again every
@@ -23,9 +23,9 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import connections
 from django.utils import timezone
 
-from broadcasting.live import media_sequence, segment_start
-from broadcasting.playout import publish_window
-from broadcasting.slate import slate_builtin_ensure
+from broadcasting.live.playlist import media_sequence, segment_start
+from broadcasting.live.playout import publish_window
+from broadcasting.live.slate import slate_builtin_ensure
 from playlists.models import Channel
 from playlists.selectors import channels_on_air
 

@@ -1,0 +1,220 @@
+"""The playout, end to end with real encodes: items aired back to back through ``publish_window``.
+
+Three clips are encoded once (360p only, the channel format) and stored as approved assets; a
+channel whose format has only that rung airs them back to back (3 item boundaries) after a gap
+that plays the slate. A controllable clock steps through the items; every segment the media
+playlist listed is collected and read by ffmpeg as a client: no warning, monotonic timestamps,
+the exact duration, audio throughout. Then the same with one asset's segment deleted.
+"""
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+from typing import cast
+
+import m3u8  # type: ignore[import-untyped]
+import pytest
+from django.core.files.base import ContentFile
+
+from broadcasting.live.playlist import media_sequence, segment_start
+from broadcasting.live.playout import live_prefix, publish_window
+from broadcasting.media.encoding import encode_asset
+from broadcasting.media.ffmpeg import Limits
+from broadcasting.media.formats import DEFAULT_FORMAT
+from broadcasting.media.storage import asset_prefix, public_storage, publish_directory
+from broadcasting.models import Asset, ChannelFormat, Rendition
+from playlists.models import AsRunEntry, Channel, ScheduledItem, ScheduleVersion
+from tests.broadcasting import clips
+from tests.broadcasting.live.test_tsrewrite import (
+    check_continuous,
+    counter_jumps,
+    ffmpeg_warnings,
+    publish,
+)
+from tests.broadcasting.media_facts import facts_for
+from tests.factories import ReadyAssetFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+RUNG = next(r for r in DEFAULT_FORMAT.rungs if r.name == "360p")
+SPEC = dataclasses.replace(DEFAULT_FORMAT, rungs=(RUNG,))
+SEGMENT = dt.timedelta(milliseconds=SPEC.segment_ms)
+EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+START = 1_000_000  # the first item's sequence (2026-02-25 13:20 UTC)
+WINDOW = 6
+
+
+@pytest.fixture(scope="module")
+def encoded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Output directories of three clips (2, 1 and 2 segments) in the 360p channel format."""
+    root = tmp_path_factory.mktemp("playout")
+    makers = {
+        "landscape": lambda folder: clips.landscape_1080p(folder, 6.0),
+        "four_by_three": lambda folder: clips.four_by_three(folder, 4.0),
+        "loud": lambda folder: clips.loud(folder, 9.0),
+    }
+    out = {}
+    for name, make in makers.items():
+        folder = root / name
+        folder.mkdir()
+        source = make(folder)
+        facts = facts_for(source)
+        result = encode_asset(
+            source=source, demuxer=facts.container, facts=facts, spec=SPEC,
+            work_dir=folder / "work", limits=Limits(wall_seconds=300),
+        )  # fmt: skip
+        out[name] = result.out_dir
+    return out
+
+
+def _stored_asset(out_dir: Path, channel_format: ChannelFormat, title: str) -> Asset:
+    """An approved, ready asset whose 360p rendition is ``out_dir``'s, in public storage."""
+    count = len(list((out_dir / RUNG.name).glob("seg_*.ts")))
+    asset = cast(
+        Asset,
+        ReadyAssetFactory(channel_format=channel_format, title=title, segment_count=count),
+    )
+    prefix = asset_prefix(asset.pk)
+    publish_directory(directory=out_dir, prefix=prefix)
+    Rendition.objects.create(
+        asset=asset, name=RUNG.name, width=RUNG.width, height=RUNG.height, bandwidth=1,
+        average_bandwidth=1, codecs="", playlist=f"{prefix}/{RUNG.name}/index.m3u8",
+        segment_prefix=f"{prefix}/{RUNG.name}/", segment_count=count,
+    )  # fmt: skip
+    return asset
+
+
+@pytest.fixture
+def channel(encoded: dict[str, Path]) -> Channel:
+    """A 360p-only channel: gap (slate) until START, then landscape, 4:3, loud, landscape."""
+    fmt = ChannelFormat.objects.create(name="test 360p", rungs=[dataclasses.asdict(RUNG)])
+    slate = _stored_asset(encoded["four_by_three"], fmt, "Slate")
+    channel = Channel.objects.create(
+        name="Test", slug="test-playout", number=990, channel_format=fmt, slate=slate, epoch=EPOCH
+    )
+    version = ScheduleVersion.objects.create(
+        channel=channel, number=1, window_start=EPOCH, window_end=EPOCH + dt.timedelta(days=90)
+    )
+    sequence = START
+    for name in ("landscape", "four_by_three", "loud", "landscape"):
+        asset = _stored_asset(encoded[name], fmt, name)
+        start = segment_start(sequence, epoch=EPOCH, segment_ms=SPEC.segment_ms)
+        sequence += asset.segment_count
+        ScheduledItem.objects.create(
+            channel=channel, version=version, start=start, end=start + asset.segment_count * SEGMENT,
+            kind="asset", role="programme", asset=asset,
+        )  # fmt: skip
+    return Channel.objects.select_related("channel_format", "slate").get(pk=channel.pk)
+
+
+def _air(channel: Channel, *, until: int, jitter: dt.timedelta) -> dict[int, bytes]:
+    """Step the clock segment by segment from START to ``until``; every listed segment's bytes."""
+    storage = public_storage()
+    prefix = f"{live_prefix(channel.slug)}/{RUNG.name}"
+    seen: dict[int, bytes] = {}
+    for sequence in range(START, until + 1):
+        now = segment_start(sequence, epoch=EPOCH, segment_ms=SPEC.segment_ms) + jitter
+        report = publish_window(channel=channel, now=now, window=WINDOW)
+        assert report.sequence == sequence == media_sequence(now, epoch=EPOCH, segment_ms=4800)
+        with storage.open(f"{prefix}/index.m3u8", "rb") as handle:
+            playlist = m3u8.loads(handle.read().decode())
+        assert playlist.media_sequence == sequence - WINDOW + 1
+        assert len(playlist.segments) == WINDOW
+        for offset, segment in enumerate(playlist.segments):
+            n = playlist.media_sequence + offset
+            assert segment.uri.startswith(f"{n}-")
+            with storage.open(f"{prefix}/{segment.uri}", "rb") as handle:
+                data = handle.read()
+            assert seen.setdefault(n, data) == data  # a listed segment never changes
+        files = storage.listdir(prefix)[1]
+        assert len([f for f in files if f.endswith(".ts")]) <= WINDOW + 1 + 3
+    return seen
+
+
+def _check_clean(tmp_path: Path, seen: dict[int, bytes], first: int, last: int) -> None:
+    aired = [seen[n] for n in range(first, last + 1)]
+    assert counter_jumps(b"".join(aired)) == 0
+    playlist, concat = publish(tmp_path / "aired", aired)
+    for path in (playlist, concat):
+        assert ffmpeg_warnings(path) == "", path.name
+        check_continuous(path, len(aired))
+
+
+def test_items_air_back_to_back_through_the_playout(channel: Channel, tmp_path: Path) -> None:
+    last = START + 6  # 7 segments: 3 item boundaries, after a slate segment
+    seen = _air(channel, until=last, jitter=dt.timedelta(seconds=2.3))
+    _check_clean(tmp_path, seen, START - 1, last)  # the slate-to-programme boundary too
+    runs = AsRunEntry.objects.filter(channel=channel).order_by("actual_start")
+    assert [r.title for r in runs] == ["landscape", "four_by_three", "loud", "landscape"]
+    assert {r.reason for r in runs} == {"as_planned"}
+    master = m3u8.loads(public_storage().open(f"live/{channel.slug}/master.m3u8").read().decode())
+    assert [p.uri for p in master.playlists] == ["360p/index.m3u8"]
+
+
+def test_a_restart_publishes_nothing_new(channel: Channel) -> None:
+    now = segment_start(START + 2, epoch=EPOCH, segment_ms=SPEC.segment_ms)
+    first = publish_window(channel=channel, now=now)
+    again = publish_window(channel=channel, now=now)
+    assert len(first.published) == 6 + 3
+    assert again.published == [] and again.kept == 9
+    assert AsRunEntry.objects.filter(channel=channel).count() == 2
+
+
+def test_a_deleted_segment_airs_the_slate_cleanly(channel: Channel, tmp_path: Path) -> None:
+    missing = ScheduledItem.objects.get(channel=channel, asset__title="four_by_three")
+    public_storage().delete(f"{asset_prefix(missing.asset_id)}/{RUNG.name}/seg_00000.ts")
+    last = START + 6
+    seen = _air(channel, until=last, jitter=dt.timedelta(0))
+    _check_clean(tmp_path, seen, START, last)
+    run = AsRunEntry.objects.get(channel=channel, scheduled_item=missing)
+    assert run.reason == "missing_asset"
+
+
+def test_an_unreadable_segment_airs_the_slate(channel: Channel) -> None:
+    item = ScheduledItem.objects.get(channel=channel, asset__title="loud")
+    name = f"{asset_prefix(item.asset_id)}/{RUNG.name}/seg_00001.ts"
+    public_storage().delete(name)
+    public_storage().save(name, ContentFile(b"not a transport stream"))
+    sequence = START + 4  # the second segment of "loud"
+    now = segment_start(sequence, epoch=EPOCH, segment_ms=SPEC.segment_ms)
+    report = publish_window(channel=channel, now=now)
+    assert sequence in report.slated
+    assert START - 1 in report.slated  # the gap before the first item
+
+
+def test_a_card_slot_airs_the_channel_ident_until_cards_exist(
+    channel: Channel, tmp_path: Path
+) -> None:
+    from playlists.models import FillerSet
+
+    ident = Asset.objects.get(title="loud", channel_format=channel.channel_format)
+    fillers = FillerSet.objects.create(name="Habillage")
+    fillers.idents.add(ident)
+    fillers.save()
+    channel.default_fillers = fillers
+    channel.save()
+    item = ScheduledItem.objects.get(channel=channel, asset__title="four_by_three")
+    ScheduledItem.objects.filter(pk=item.pk).update(kind="card_slot", role="card", asset=None)
+    channel = Channel.objects.select_related("channel_format", "slate").get(pk=channel.pk)
+    first = START + 2  # the card slot's first segment
+    report = publish_window(channel=channel, now=segment_start(first, epoch=EPOCH, segment_ms=4800))
+    assert first not in report.slated
+    index = json.loads(public_storage().open(f"live/{channel.slug}/{RUNG.name}/index.json").read())
+    assert index[str(first)]["source"].startswith(f"{asset_prefix(ident.pk)}/")
+
+
+@pytest.mark.django_db
+def test_the_loop_publishes_each_boundary_once(channel: Channel) -> None:
+    """Publishing ends before the boundary it prepares: the loop then waits for the next one
+    instead of publishing the same boundary again until it passes."""
+    from broadcasting.management.commands.playout import LEAD, boundary_to_publish
+
+    segment = dt.timedelta(milliseconds=SPEC.segment_ms)
+    first = segment_start(100, epoch=channel.epoch, segment_ms=SPEC.segment_ms)
+    woke = first - LEAD  # the loop wakes a second early and publishes ``first``
+    assert boundary_to_publish(channel=channel, now=woke, last=None) == first
+    done = woke + dt.timedelta(milliseconds=300)  # publishing took 0.3 s: still before ``first``
+    assert boundary_to_publish(channel=channel, now=done, last=first) == first + segment
+    late = first + segment + dt.timedelta(seconds=2)  # a slow round: the next boundary is past
+    assert boundary_to_publish(channel=channel, now=late, last=first) == first + 2 * segment
