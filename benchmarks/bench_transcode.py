@@ -192,7 +192,7 @@ def recorded_commands(record: Path, work: Path) -> list[Command]:
 
 
 def is_ladder(args: list[str]) -> bool:
-    return "-filter_complex" in args
+    return "-hls_segment_filename" in args  # the loudness analysis has a graph too
 
 
 def per_rung_commands(clip: Path, plan: Path, work: Path) -> list[Command]:

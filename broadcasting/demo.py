@@ -6,6 +6,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.contrib.auth.models import User
+
 from broadcasting.media import ffmpeg
 from broadcasting.media.captions import Caption, caption_clip_command
 from broadcasting.media.services import asset_approve, asset_create_from_file
@@ -46,7 +48,7 @@ def demo_clip_command(clip: DemoClip, output: Path) -> list[str]:
     )
 
 
-def demo_library_ensure(*, editor: object) -> list[Asset]:
+def demo_library_ensure(*, editor: User) -> list[Asset]:
     """Import (once) every demo clip and approve it; return the demo assets."""
     assets = []
     with tempfile.TemporaryDirectory(prefix="carillon-demo-") as folder:
@@ -60,7 +62,7 @@ def demo_library_ensure(*, editor: object) -> list[Asset]:
     return assets
 
 
-def _import(clip: DemoClip, folder: Path, editor: object) -> Asset:
+def _import(clip: DemoClip, folder: Path, editor: User) -> Asset:
     path = folder / f"{clip.kind}-{len(clip.title)}.mp4"
     ffmpeg.run(demo_clip_command(clip, path), limits=ffmpeg.Limits(wall_seconds=300))
     asset = asset_create_from_file(

@@ -119,6 +119,16 @@ class Asset(models.Model):
         related_name="assets",
     )
     channel_format = models.ForeignKey(ChannelFormat, on_delete=models.PROTECT, related_name="+")
+    builtin_slate_for = models.ForeignKey(
+        "playlists.Channel",
+        verbose_name=_("built-in slate of"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.CASCADE,
+        related_name="builtin_slates",
+        help_text=_("Set on the slate the playout made for a channel that had none."),
+    )
 
     # The original, kept private so that the ladder can be rebuilt when the format changes.
     source = models.CharField(max_length=500, help_text="Name in the private storage.")

@@ -1,5 +1,5 @@
-"""Calendar arithmetic for programming: French public holidays, day types, DST-safe local times
-and the segment grid.
+"""Calendar arithmetic for programming: French public holidays, day types, DST-safe local times.
+The segment grid lives in ``broadcasting.media.grid``.
 
 Pure functions (``zoneinfo`` only). Decision 5 of DESIGN.md: a local time that does not exist
 (spring gap) resolves to the first instant after the gap; one that occurs twice (autumn) resolves
@@ -14,8 +14,6 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from playlists.rules import WEEKDAYS
-
-_ONE_US = timedelta(microseconds=1)
 
 
 def easter_sunday(year: int) -> date:
@@ -88,30 +86,3 @@ def _gap_end(wall: datetime, zone: ZoneInfo) -> datetime:
 def zone_for(tz: str) -> ZoneInfo:
     """Return the (cached) zone called ``tz``."""
     return ZoneInfo(tz)
-
-
-def grid_offset_us(instant: datetime, epoch: datetime) -> int:
-    """Return ``instant - epoch`` in whole microseconds."""
-    return (instant - epoch) // _ONE_US
-
-
-def grid_floor(instant: datetime, epoch: datetime, segment_ms: int) -> datetime:
-    """Return the last grid instant (``epoch + k * segment_ms``) at or before ``instant``, UTC."""
-    index = grid_offset_us(instant, epoch) // (segment_ms * 1000)
-    return grid_instant(index, epoch, segment_ms)
-
-
-def grid_ceil(instant: datetime, epoch: datetime, segment_ms: int) -> datetime:
-    """Return the first grid instant at or after ``instant``, UTC."""
-    index = -(-grid_offset_us(instant, epoch) // (segment_ms * 1000))
-    return grid_instant(index, epoch, segment_ms)
-
-
-def grid_instant(index: int, epoch: datetime, segment_ms: int) -> datetime:
-    """Return the UTC instant of grid point ``index`` (``epoch + index * segment_ms``)."""
-    return epoch.astimezone(UTC) + timedelta(milliseconds=index * segment_ms)
-
-
-def is_on_grid(instant: datetime, epoch: datetime, segment_ms: int) -> bool:
-    """Tell whether ``instant`` is exactly a grid instant."""
-    return grid_offset_us(instant, epoch) % (segment_ms * 1000) == 0

@@ -9,6 +9,7 @@ really aired in ``AsRunEntry``.
 
 import datetime as dt
 
+from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -17,6 +18,8 @@ from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.models import Orderable
+
+from broadcasting.media.formats import DEFAULT_FORMAT
 
 DEFAULT_EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -201,7 +204,7 @@ class CardCategory(models.TextChoices):
 
 
 def _segment_multiple(value: float) -> None:
-    if round(value * 1000) % 4800:
+    if round(value * 1000) % DEFAULT_FORMAT.segment_ms:
         raise ValidationError(_("The length must be a multiple of 4.8 s (one segment)."))
 
 
@@ -425,8 +428,6 @@ class Event(ClusterableModel):
         return f"{self.title} ({self.start_date} {self.start_time:%H:%M})"
 
     def clean(self) -> None:
-        from dateutil.rrule import rrulestr
-
         if self.rrule:
             try:
                 rrulestr(self.rrule, dtstart=dt.datetime.combine(self.start_date, self.start_time))

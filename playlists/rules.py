@@ -5,9 +5,9 @@ Pure Python, no Django: the services map models onto these dataclasses, call
 
 Vocabulary (string values, as stored in the models' ``TextChoices``):
 
-- asset kinds: ``ASSET_KINDS``; asset origins: ``ORIGINS``;
+- asset kinds and origins: those of ``broadcasting.models.AssetKind`` and ``AssetOrigin``;
 - day types: ``DAY_TYPES`` ("mon".."sun" and "holiday" for French public holidays);
-- timeline entry kinds: ``ENTRY_KINDS``; entry roles: ``ROLES``.
+- timeline entry kinds: ``ENTRY_KINDS``; entry roles: those of ``playlists.models.ItemRole``.
 
 Times: ``datetime`` values are timezone-aware UTC unless a field says *local* (naive, in the
 channel's time zone). Durations are integer milliseconds. Every airable asset lasts a whole number
@@ -20,32 +20,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-ASSET_KINDS = frozenset({"programme", "ident", "filler", "slate", "card"})
-ORIGINS = frozenset({"resident", "city"})
+from broadcasting.media.formats import DEFAULT_FORMAT
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_TYPES = frozenset({*WEEKDAYS, "holiday"})
 ENTRY_KINDS = frozenset({"asset", "card_slot", "slate"})
-ROLES = frozenset(
-    {
-        "programme",
-        "event",
-        "ident",
-        "preroll",
-        "postroll",
-        "interstitial",
-        "filler",
-        "card",
-        "slate",
-    }
-)
-DEFAULT_SEGMENT_MS = 4800
+DEFAULT_SEGMENT_MS = DEFAULT_FORMAT.segment_ms
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LibraryAsset:
     """An approved, transcoded asset that may air.
 
-    ``kind`` is one of ``ASSET_KINDS``, ``origin`` one of ``ORIGINS``; ``category`` is free text
+    ``kind`` is an ``AssetKind`` value, ``origin`` an ``AssetOrigin`` value; ``category`` is free text
     matched exactly by rotation rules; ``created_at`` (aware) drives the fresh-content boost.
     """
 
@@ -91,13 +78,6 @@ class RotationRule:
             raise ValueError("fresh_boost must be >= 1 (1.0: no boost)")
         if self.max_plays_per_day is not None and self.max_plays_per_day < 1:
             raise ValueError("max_plays_per_day must be >= 1 or None")
-
-    def category_weight(self, category: str) -> float:
-        """Return the weight of ``category`` (1.0 when not listed, never negative)."""
-        for name, weight in self.weights:
-            if name == category:
-                return max(weight, 0.0)
-        return 1.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,4 +1,5 @@
-"""Writes of the programming app: building and publishing a channel's timeline.
+"""Writes of the programming app: building and publishing a channel's timeline, and the as-run
+log (what really aired, written by the playout and the overrides through ``as_run_*``).
 
 A build never touches the past or the item on air: it starts at the end of the item airing
 now (or at the current segment when nothing is planned) and replaces everything after it.
@@ -10,13 +11,22 @@ import logging
 import time
 from collections.abc import Sequence
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from broadcasting.media.grid import grid_floor, next_boundary
+from broadcasting.models import Asset, Override, OverrideReason
 from playlists import rules
-from playlists.calendar import grid_ceil, grid_floor
-from playlists.models import Channel, ItemKind, ScheduledItem, ScheduleVersion
+from playlists.models import (
+    AsRunEntry,
+    AsRunReason,
+    Channel,
+    ItemKind,
+    ScheduledItem,
+    ScheduleVersion,
+)
 from playlists.rulebook import channel_rules, library_for
 from playlists.scheduling import build_timeline, timeline_problems
 
@@ -32,7 +42,7 @@ class ScheduleError(Exception):
 def schedule_rebuild(
     *,
     channel: Channel,
-    user: object | None = None,
+    user: User | None = None,
     reason: str = "",
     now: dt.datetime | None = None,
     hours: float = DEFAULT_HOURS,
@@ -65,11 +75,9 @@ def rebuild_start(*, channel: Channel, at: dt.datetime) -> dt.datetime:
     segment_ms = channel.channel_format.segment_ms
     on_air = ScheduledItem.objects.filter(channel=channel, start__lte=at, end__gt=at).first()
     if on_air is None:
-        return grid_floor(at, channel.epoch, segment_ms)
+        return grid_floor(at, epoch=channel.epoch, segment_ms=segment_ms)
     if on_air.kind == ItemKind.SLATE:
-        return min(
-            on_air.end, grid_ceil(at + dt.timedelta(microseconds=1), channel.epoch, segment_ms)
-        )
+        return min(on_air.end, next_boundary(at, epoch=channel.epoch, segment_ms=segment_ms))
     return on_air.end
 
 
@@ -78,7 +86,7 @@ def _build_and_publish(
     channel: Channel,
     start: dt.datetime,
     end: dt.datetime,
-    user: object | None = None,
+    user: User | None = None,
     reason: str = "",
 ) -> ScheduleVersion:
     started = time.perf_counter()
@@ -118,7 +126,7 @@ def _publish(
     channel: Channel,
     entries: Sequence[rules.TimelineEntry],
     start: dt.datetime,
-    user: object | None,
+    user: User | None,
     reason: str,
     build_ms: float,
 ) -> ScheduleVersion:
@@ -130,7 +138,7 @@ def _publish(
         window_start=entries[0].start if entries else start,
         window_end=entries[-1].end if entries else start,
         reason=reason[:200],
-        built_by=user if getattr(user, "pk", None) else None,  # type: ignore[misc]
+        built_by=user,
         build_ms=build_ms,
     )
     ScheduledItem.objects.filter(channel=channel, start__gte=start).delete()
@@ -159,3 +167,64 @@ def _item(channel: Channel, version: ScheduleVersion, entry: rules.TimelineEntry
         card_category=entry.card_category,
         cut=entry.cut,
     )
+
+
+# The as-run log -------------------------------------------------------------------------------
+
+
+def as_run_record_item(
+    *,
+    channel: Channel,
+    item: ScheduledItem,
+    asset: Asset | None,
+    actual_start: dt.datetime,
+    reason: AsRunReason,
+) -> bool:
+    """Log that ``item`` started airing at ``actual_start``, ``asset`` being what really aired
+    (none: the item's role names the entry). Once per scheduled item: whether it was created."""
+    _, created = AsRunEntry.objects.get_or_create(
+        channel=channel,
+        scheduled_item=item,
+        defaults={
+            "asset": asset,
+            "title": asset.title if asset is not None else item.role,
+            "role": item.role,
+            "planned_start": item.start,
+            "planned_end": item.end,
+            "actual_start": actual_start,
+            "actual_end": item.end,
+            "reason": reason,
+        },
+    )
+    return created
+
+
+def as_run_record_override(*, channel: Channel, override: Override) -> bool:
+    """Log the override once its first segment airs (once per clip, start and kind; its end is
+    set by ``as_run_close_override``). Whether the entry was created."""
+    alert = override.reason == OverrideReason.ALERT
+    _, created = AsRunEntry.objects.get_or_create(
+        channel=channel,
+        asset=override.asset,
+        actual_start=override.start,
+        reason=AsRunReason.ALERT if alert else AsRunReason.OVERRIDE,
+        defaults={
+            "title": override.asset.title,
+            "role": "interstitial",
+            "planned_start": override.start,
+            "planned_end": override.end,
+            "actual_end": override.end or override.start,
+            "note": override.note[:200],
+        },
+    )
+    return created
+
+
+def as_run_close_override(*, override: Override, end: dt.datetime) -> int:
+    """Give the override's as-run entry, if written yet, its actual ``end``: rows updated."""
+    return AsRunEntry.objects.filter(
+        channel_id=override.channel_id,
+        asset_id=override.asset_id,
+        actual_start=override.start,
+        reason__in=[AsRunReason.OVERRIDE, AsRunReason.ALERT],
+    ).update(actual_end=end)

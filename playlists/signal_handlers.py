@@ -6,6 +6,7 @@ from functools import partial
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from broadcasting.signals import library_changed as library_signal
 from playlists.models import (
     Block,
     CardSlot,
@@ -17,6 +18,7 @@ from playlists.models import (
     PlaylistItem,
     Rotation,
 )
+from playlists.tasks import rebuild_channel_schedule
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +34,6 @@ def _channel_ids(instance: object) -> list[int]:
 
 
 def _enqueue(channel_id: int, reason: str) -> None:
-    from playlists.tasks import rebuild_channel_schedule
-
     try:
         rebuild_channel_schedule.delay(channel_id, reason)
     except Exception as err:  # noqa: BLE001 - best effort: the beat extension catches up
@@ -56,8 +56,6 @@ def library_changed(sender: type, asset_id: int, **kwargs: object) -> None:
 
 def connect() -> None:
     """Called from ``PlaylistsConfig.ready()``."""
-    from broadcasting.signals import library_changed as library_signal
-
     library_signal.connect(library_changed, dispatch_uid="rebuild-on-library-change")
     for model in (Block, Event, EventItem, Rotation, Playlist, PlaylistItem, FillerSet, CardSlot):
         post_save.connect(rules_changed, sender=model, dispatch_uid=f"rebuild-{model.__name__}")

@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
@@ -40,6 +41,7 @@ from playlists.models import (
     ItemRole,
     ScheduledItem,
 )
+from playlists.services import schedule_rebuild
 from playlists.warnings import ProgrammingWarning, programming_warnings
 from playlists.week_grid import BREAK_ROLE, GridItem, day_bounds, week_columns, week_monday
 
@@ -226,12 +228,14 @@ def _posted_monday(value: str) -> dt.date | None:
     return day - dt.timedelta(days=day.weekday())
 
 
-def _rebuild(request: HttpRequest, channel: Channel) -> None:
-    from playlists.services import schedule_rebuild  # the scheduler may not be importable yet
+def _editor(request: HttpRequest) -> User | None:
+    return request.user if isinstance(request.user, User) else None
 
+
+def _rebuild(request: HttpRequest, channel: Channel) -> None:
     try:
         version = schedule_rebuild(
-            channel=channel, user=request.user, reason="rebuild now (week grid)"
+            channel=channel, user=_editor(request), reason="rebuild now (week grid)"
         )
     except Exception as err:  # an editor's button: show any failure instead of a 500
         logger.exception("schedule rebuild failed channel=%s", channel.pk)

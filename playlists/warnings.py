@@ -48,9 +48,6 @@ class ProgrammingWarning:
     subject: Model | None = None
 
 
-Warning = ProgrammingWarning  # the short name callers use
-
-
 @dataclass(frozen=True, slots=True)
 class Occurrence:
     """One airing of an event: ``start``..``end`` aware UTC."""

@@ -3,17 +3,15 @@
 The playout already rewrites consecutive published segments to continuous timestamps and
 continuity counters, so the stream is their bytes end to end: no ffmpeg per viewer. The view
 starts with the segment airing now and sends each following sequence once it is on the air
-(never ahead: a segment not yet airing may still be replaced by the playout), reading
-``index.json`` (shared by every viewer of the process for a fraction of a segment) and the
-files from the public storage in worker threads. A sequence missing
-for two segment durations is skipped: the stream resumes at the segment airing then (the
-timestamps jump once, logged). Django's ASGI handler cancels the iterator when the client
-disconnects.
+(never ahead: a segment not yet airing may still be replaced by the playout), reading the
+rung's index (shared by every viewer of the process for a fraction of a segment) and the files
+from the live store (``broadcasting.live.store``) in worker threads. A sequence missing for two
+segment durations is skipped: the stream resumes at the segment airing then (the timestamps
+jump once, logged). Django's ASGI handler cancels the iterator when the client disconnects.
 """
 
 import asyncio
 import datetime as dt
-import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -24,9 +22,9 @@ from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from broadcasting.live.playlist import media_sequence, segment_start
-from broadcasting.live.playout import INDEX_NAME, live_prefix, read_file
+from broadcasting.live.store import INDEX_NAME, Index, IndexEntry, read_index, rung_prefix
 from broadcasting.media.formats import FormatSpec
+from broadcasting.media.grid import segment_start, sequence_at
 from broadcasting.media.storage import public_storage
 from playlists.models import Channel
 
@@ -49,13 +47,13 @@ class Published:
     name: str  # relative to the rung's prefix
 
 
-def next_segments(index: Mapping[str, Mapping[str, str]], after: int) -> list[Published]:
-    """The published sequences ``after + 1, after + 2, ...`` of ``index`` (``index.json``'s
-    shape), in order, up to the first one missing."""
+def next_segments(index: Mapping[int, IndexEntry], after: int) -> list[Published]:
+    """The published sequences ``after + 1, after + 2, ...`` of a rung's ``index``, in order, up
+    to the first one missing."""
     found: list[Published] = []
     sequence = after + 1
-    while (entry := index.get(str(sequence))) is not None:
-        found.append(Published(sequence=sequence, name=entry["name"]))
+    while (entry := index.get(sequence)) is not None:
+        found.append(Published(sequence=sequence, name=entry.name))
         sequence += 1
     return found
 
@@ -66,12 +64,8 @@ def rungs_by_preference(spec: FormatSpec) -> list[str]:
     return [rung.name for rung in ordered]
 
 
-def _load_index(prefix: str) -> dict[str, dict[str, str]]:
-    raw = read_file(public_storage(), f"{prefix}/{INDEX_NAME}")
-    if not raw:
-        return {}
-    loaded: dict[str, dict[str, str]] = json.loads(raw)
-    return loaded
+def _public_index(prefix: str) -> Index:
+    return read_index(public_storage(), prefix)
 
 
 def _choose_rung(slug: str, spec: FormatSpec, requested: str | None) -> str | None:
@@ -80,16 +74,15 @@ def _choose_rung(slug: str, spec: FormatSpec, requested: str | None) -> str | No
     if requested:
         return requested if requested in names else None
     storage = public_storage()
-    prefix = live_prefix(slug)
-    return next((n for n in names if storage.exists(f"{prefix}/{n}/{INDEX_NAME}")), None)
+    return next((n for n in names if storage.exists(f"{rung_prefix(slug, n)}/{INDEX_NAME}")), None)
 
 
-_read_index = sync_to_async(_load_index, thread_sensitive=False)
-_index_cache: dict[tuple[str, str], tuple[dt.datetime, dict[str, dict[str, str]]]] = {}
-_index_reads: dict[tuple[str, str], "asyncio.Future[dict[str, dict[str, str]]]"] = {}
+_read_index = sync_to_async(_public_index, thread_sensitive=False)
+_index_cache: dict[tuple[str, str], tuple[dt.datetime, Index]] = {}
+_index_reads: dict[tuple[str, str], "asyncio.Future[Index]"] = {}
 
 
-async def load_index(prefix: str) -> dict[str, dict[str, str]]:
+async def load_index(prefix: str) -> Index:
     """The rung's ``index.json``, read at most once per ``INDEX_TTL`` (of the stream's clock)
     for all the viewers of this process, so a storage such as S3 sees one read per tick, not
     one per viewer: viewers arriving while a read is under way wait for that read."""
@@ -106,9 +99,7 @@ async def load_index(prefix: str) -> dict[str, dict[str, str]]:
     return await asyncio.shield(pending)
 
 
-async def _read_and_keep(
-    key: tuple[str, str], prefix: str, now: dt.datetime
-) -> dict[str, dict[str, str]]:
+async def _read_and_keep(key: tuple[str, str], prefix: str, now: dt.datetime) -> Index:
     try:
         index = await _read_index(prefix)
         _index_cache[key] = (now, index)
@@ -143,7 +134,7 @@ async def stream_segments(
     seconds = segment_ms / 1000
 
     def airing() -> int:
-        return media_sequence(clock(), epoch=epoch, segment_ms=segment_ms)
+        return sequence_at(clock(), epoch=epoch, segment_ms=segment_ms)
 
     after = airing() - 1  # the last sequence sent
     while True:
@@ -182,7 +173,7 @@ async def live_stream(request: HttpRequest, slug: str) -> HttpResponseBase:
     rung = await choose_rung(channel.slug, spec, request.GET.get("rung"))
     if rung is None:
         raise Http404("no such rung on the air")
-    prefix = f"{live_prefix(channel.slug)}/{rung}"
+    prefix = rung_prefix(channel.slug, rung)
     response: HttpResponseBase
     if request.method == "HEAD":  # a probe: an endless body would run until the client leaves
         response = HttpResponse(content_type=CONTENT_TYPE)

@@ -28,10 +28,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from broadcasting.media.storage import public_storage
-from playlists.api import entry_json
+from broadcasting.live.store import master_url
 from playlists.models import Channel
-from playlists.selectors import channels_on_air, guide
+from playlists.selectors import channels_on_air, entry_json, guide
 
 NOW_MAX_AGE = 2  # seconds: the banner and the ticker must follow the air closely
 NEXT_COUNT = 3
@@ -48,11 +47,6 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # Indirections the tests replace with a controllable clock.
 clock: Callable[[], dt.datetime] = timezone.now
 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-
-
-def master_url(channel: Channel) -> str:
-    """Where the playout publishes the channel's live master playlist (storage or CDN)."""
-    return public_storage().url(f"live/{channel.slug}/master.m3u8")
 
 
 # --- Now and next -----------------------------------------------------------------------------
@@ -201,7 +195,7 @@ def _channel_json(channel: Channel) -> dict[str, Any]:
         "name": channel.name,
         "number": channel.number,
         "time_zone": channel.time_zone,
-        "master": master_url(channel),
+        "master": master_url(channel.slug),
         "now_url": reverse("tv:channel-now", args=[channel.slug]),
         "events_url": reverse("tv:channel-now-events", args=[channel.slug]),
         "schedule_url": reverse("playlists:channel-schedule", args=[channel.slug]),

@@ -15,17 +15,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from broadcasting.delivery import hdhomerun, iptv
+from broadcasting.live.store import master_name
 from broadcasting.models import Asset
-from playlists.api import BadRange, requested_range
 from playlists.models import Channel
-from playlists.selectors import GuideEntry, channels_on_air, guide
+from playlists.selectors import BadRange, GuideEntry, channels_on_air, guide, requested_range
 
 M3U_CONTENT_TYPE = "audio/x-mpegurl; charset=utf-8"
 XML_CONTENT_TYPE = "application/xml; charset=utf-8"
 DEVICE_XML_CONTENT_TYPE = "text/xml; charset=utf-8"
 EPG_BEFORE = dt.timedelta(hours=2)
 EPG_AFTER = dt.timedelta(hours=48)
-DEFAULT_TUNER_COUNT = 4
 CACHE_SECONDS = 60
 
 
@@ -40,7 +39,8 @@ def absolute(url: str) -> str:
 
 
 def live_master_url(slug: str) -> str:
-    return f"{base_url()}/live/{slug}/master.m3u8"
+    """The live master playlist's absolute URL (``/live/...`` mirrors the live store's names)."""
+    return f"{base_url()}/{master_name(slug)}"
 
 
 def live_stream_url(slug: str) -> str:

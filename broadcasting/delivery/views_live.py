@@ -34,8 +34,8 @@ from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from broadcasting.live.playlist import media_sequence
-from broadcasting.live.playout import PLAYLIST_NAME, live_prefix, read_file
+from broadcasting.live.store import master_name, playlist_name, read_file, rung_prefix
+from broadcasting.media.grid import sequence_at
 from broadcasting.media.storage import public_storage
 from playlists.models import Channel
 
@@ -64,7 +64,7 @@ class ChannelFacts:
     rungs: frozenset[str]
 
     def sequence_at(self, at: dt.datetime) -> int:
-        return media_sequence(at, epoch=self.epoch, segment_ms=self.segment_ms)
+        return sequence_at(at, epoch=self.epoch, segment_ms=self.segment_ms)
 
     @property
     def max_age(self) -> int:
@@ -177,8 +177,7 @@ async def serve_playlist(slug: str, rung: str | None) -> Served | None:
     hit = _memo.get(key)
     if hit is not None and hit[0] == sequence:
         return _playlist(hit[1], facts)
-    name = "master.m3u8" if rung is None else f"{rung}/{PLAYLIST_NAME}"
-    data = await _published(f"{live_prefix(slug)}/{name}")
+    data = await _published(master_name(slug) if rung is None else playlist_name(slug, rung))
     if not data:
         return _not_yet(facts)
     if rung is None or last_listed_sequence(data) == sequence:
@@ -238,5 +237,5 @@ def _segment_response(storage: Storage, name: str) -> HttpResponseBase:
 async def segment(request: HttpRequest, slug: str, rung: str, name: str) -> HttpResponseBase:
     """``/live/<slug>/<rung>/<n>-<hash>.ts``: content-addressed, so cached for good."""
     await _known(slug, rung)
-    target = f"{live_prefix(slug)}/{rung}/{name}"
+    target = f"{rung_prefix(slug, rung)}/{name}"
     return await sync_to_async(_segment_response, thread_sensitive=False)(public_storage(), target)

@@ -3,19 +3,26 @@
 ``override_start`` snaps the start to the boundary after ``now``, ``override_end`` snaps the end
 the same way; the playout asks ``override_at`` what, if anything, overrides segment ``n`` and
 ``override_index`` (pure) which segment of the clip airs. When the override stops, the plan airs
-again at wall clock: the item in progress is joined at its segment of that instant.
+again at wall clock: the item in progress is joined at its segment of that instant. The
+override's as-run entry is the programming app's (``playlists.services.as_run_*``).
 """
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q
 from django.utils import timezone
 
-from broadcasting.live.playlist import media_sequence, segment_start
+from broadcasting.media.grid import grid_ceil, next_boundary, sequence_at
 from broadcasting.models import Asset, Override, OverrideReason
-from playlists.models import AsRunEntry, AsRunReason, Channel
+from playlists.models import Channel
+from playlists.services import as_run_close_override
+
+# Who starts or ends an override: an editor's account (``User`` is ``settings.AUTH_USER_MODEL``
+# here), or nobody (code, an alert, an anonymous request).
+Actor = User | AnonymousUser | None
 
 
 @dataclass(frozen=True)
@@ -40,36 +47,28 @@ def override_index(sequence: int, window: OverrideWindow | None) -> int | None:
     return k if k < window.length else None
 
 
-def choose_source(n: int, plan_index: int, window: OverrideWindow | None) -> tuple[str, int]:
-    """``("override", clip segment)`` while the override airs, else ``("plan", plan_index)``."""
-    index = override_index(n, window)
-    return ("plan", plan_index) if index is None else ("override", index)
-
-
-def next_boundary(channel: Channel, now: dt.datetime) -> dt.datetime:
-    """The start of the segment after the one airing at ``now``."""
-    segment_ms = channel.channel_format.segment_ms
-    sequence = media_sequence(now, epoch=channel.epoch, segment_ms=segment_ms) + 1
-    return segment_start(sequence, epoch=channel.epoch, segment_ms=segment_ms)
-
-
 def window_of(override: Override, *, segment_ms: int, epoch: dt.datetime) -> OverrideWindow:
     stop = None
     if override.end is not None:
-        stop = media_sequence(override.end, epoch=epoch, segment_ms=segment_ms)
+        stop = sequence_at(override.end, epoch=epoch, segment_ms=segment_ms)
     return OverrideWindow(
-        first=media_sequence(override.start, epoch=epoch, segment_ms=segment_ms),
+        first=sequence_at(override.start, epoch=epoch, segment_ms=segment_ms),
         stop=stop,
         length=override.asset.segment_count,
         repeat=override.repeat,
     )
 
 
+def _editor(user: Actor) -> User | None:
+    """The user to record: a saved account, else nobody."""
+    return user if isinstance(user, get_user_model()) and user.pk is not None else None
+
+
 def override_start(
     *,
     channel: Channel,
     asset: Asset,
-    user: Any = None,
+    user: Actor = None,
     reason: str = OverrideReason.MANUAL,
     note: str = "",
     end: dt.datetime | None = None,
@@ -77,31 +76,32 @@ def override_start(
     now: dt.datetime | None = None,
     alert_ref: str = "",
 ) -> Override:
-    """Take the channel over with ``asset`` from the next segment boundary after ``now``."""
-    start = next_boundary(channel, now or timezone.now())
+    """Take the channel over with ``asset`` from the next segment boundary after ``now`` (until
+    the first boundary at or after ``end``, if given)."""
+    epoch, segment_ms = channel.epoch, channel.channel_format.segment_ms
+    start = next_boundary(now or timezone.now(), epoch=epoch, segment_ms=segment_ms)
     if end is not None:
-        end = max(start, next_boundary(channel, end - dt.timedelta(microseconds=1)))
+        end = max(start, grid_ceil(end, epoch=epoch, segment_ms=segment_ms))
     return Override.objects.create(
         channel=channel, asset=asset, start=start, end=end, repeat=repeat, reason=reason,
-        note=note, alert_ref=alert_ref, created_by=user if getattr(user, "pk", None) else None,
+        note=note, alert_ref=alert_ref, created_by=_editor(user),
     )  # fmt: skip
 
 
-def override_end(*, override: Override, user: Any = None, now: dt.datetime | None = None) -> None:
+def override_end(*, override: Override, user: Actor = None, now: dt.datetime | None = None) -> None:
     """Stop the override at the next segment boundary (never before its start, nor after a
     sooner planned end); the as-run entry, if written, gets the actual end."""
     now = now or timezone.now()
-    end = max(override.start, next_boundary(override.channel, now))
+    channel = override.channel
+    boundary = next_boundary(now, epoch=channel.epoch, segment_ms=channel.channel_format.segment_ms)
+    end = max(override.start, boundary)
     if override.end is not None:
         end = min(end, override.end)
     override.end = end
     override.ended_at = now
-    override.ended_by = user if getattr(user, "pk", None) else None
+    override.ended_by = _editor(user)
     override.save(update_fields=["end", "ended_at", "ended_by"])
-    AsRunEntry.objects.filter(
-        channel_id=override.channel_id, asset_id=override.asset_id, actual_start=override.start,
-        reason__in=[AsRunReason.OVERRIDE, AsRunReason.ALERT],
-    ).update(actual_end=end)  # fmt: skip
+    as_run_close_override(override=override, end=end)
 
 
 def override_at(*, channel: Channel, at: dt.datetime) -> Override | None:

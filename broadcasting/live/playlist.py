@@ -1,30 +1,18 @@
 """The live channel's HLS playlists as pure functions of the clock (DESIGN.md, decision 2).
 
-The media sequence at instant ``t`` is ``floor((t - epoch) / segment)``: counted from the
-channel's epoch in UTC, it never resets (restarts, schedule rebuilds and DST change nothing,
-since aware datetimes subtract in absolute time). Segment ``n`` starts at ``epoch + n * segment``,
-which is its ``EXT-X-PROGRAM-DATE-TIME``. No Django, no I/O.
+Sequences and instants come from the channel's grid (``broadcasting.media.grid``): the media
+sequence at instant ``t`` is ``floor((t - epoch) / segment)`` and never resets; segment ``n``
+starts at ``epoch + n * segment``, which is its ``EXT-X-PROGRAM-DATE-TIME``. No Django, no I/O.
 """
 
 import datetime as dt
 from collections.abc import Sequence
 
 from broadcasting.media.formats import FormatSpec
+from broadcasting.media.grid import segment_start
 from broadcasting.media.hls import codecs_for
 
 DEFAULT_TARGET_DURATION = 5  # seconds: ceil(4.8)
-
-
-def media_sequence(at: dt.datetime, *, epoch: dt.datetime, segment_ms: int) -> int:
-    """The number of the channel segment airing at ``at`` (aware datetimes)."""
-    elapsed = at - epoch
-    elapsed_us = (elapsed.days * 86_400 + elapsed.seconds) * 1_000_000 + elapsed.microseconds
-    return elapsed_us // (segment_ms * 1000)
-
-
-def segment_start(sequence: int, *, epoch: dt.datetime, segment_ms: int) -> dt.datetime:
-    """When segment ``sequence`` starts airing (UTC)."""
-    return (epoch + dt.timedelta(milliseconds=sequence * segment_ms)).astimezone(dt.UTC)
 
 
 def program_date_time(instant: dt.datetime) -> str:

@@ -8,10 +8,11 @@ continuity counters continued from the segment published for ``n - 1``: see ``ts
 publishes it under a content-addressed name. Then it writes the media playlists and the master
 playlist, records the as-run log and deletes segments that have left the window.
 
-State lives in storage only (``live/<slug>/<rung>/index.json``: for each published sequence, its
-name and the source it was made from), so the process is stateless across restarts: a segment
-already published from the same source is kept; one whose plan changed is made again, and so are
-all after it (their counters follow from it). Segments already on air are never remade.
+State lives in storage only (each rung's index in ``broadcasting.live.store``: for each published
+sequence, its name and the source it was made from), so the process is stateless across
+restarts: a segment already published from the same source is kept; one whose plan changed is
+made again, and so are all after it (their counters follow from it). Segments already on air
+are never remade.
 
 The slate is the channel's own when it is usable, else the channel's built-in slate
 (``broadcasting.live.slate``): the playout command makes it once, before publishing, for every
@@ -20,32 +21,37 @@ could not be made are such segments left out (``PublishReport.unfilled``).
 
 Card slots air the channel's ident until city-feed cards exist.
 An override active at a segment's start airs its clip instead (``broadcasting.live.overrides``);
-when it stops the plan resumes at wall clock. The as-run log records each item that started
-airing: ``gap`` for a slate entry of the timeline, ``missing_asset`` for an item that aired the
-slate instead of its video. Nothing is logged where no timeline was built at all.
+when it stops the plan resumes at wall clock. The as-run log (written through
+``playlists.services``) records each item that started airing: ``gap`` for a slate entry of the
+timeline, ``missing_asset`` for an item that aired the slate instead of its video. Nothing is
+logged where no timeline was built at all.
 """
 
 import datetime as dt
-import hashlib
-import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 
 from broadcasting.live.overrides import override_at, override_index, window_of
-from broadcasting.live.playlist import (
-    master_playlist,
-    media_playlist,
-    media_sequence,
-    segment_start,
-)
+from broadcasting.live.playlist import master_playlist, media_playlist
 from broadcasting.live.slate import slate_for_air
+from broadcasting.live.store import (
+    INDEX_NAME,
+    PLAYLIST_NAME,
+    Index,
+    IndexEntry,
+    master_name,
+    read_file,
+    read_index,
+    rung_prefix,
+    segment_name,
+    write_file,
+    write_index,
+)
 from broadcasting.live.tsrewrite import (
+    TICKS_PER_MS,
     ContinuityState,
     TsError,
     channel_pts,
@@ -54,14 +60,14 @@ from broadcasting.live.tsrewrite import (
     offset_for,
     rewrite_segment,
 )
+from broadcasting.media.grid import segment_index, segment_start, sequence_at
 from broadcasting.media.storage import public_storage
-from broadcasting.models import Asset, Override, OverrideReason, Rendition
-from playlists.models import AsRunEntry, AsRunReason, Channel, ItemKind, ScheduledItem
+from broadcasting.models import Asset, Override, Rendition
+from playlists.models import AsRunReason, Channel, ItemKind, ScheduledItem
 from playlists.selectors import item_at
+from playlists.services import as_run_record_item, as_run_record_override
 
 logger = logging.getLogger(__name__)
-INDEX_NAME = "index.json"
-PLAYLIST_NAME = "index.m3u8"
 
 
 @dataclass(frozen=True)
@@ -98,49 +104,13 @@ class PublishReport:
     as_run: int = 0
 
 
-def live_prefix(slug: str) -> str:
-    return f"live/{slug}"
-
-
-def content_name(*, sequence: int, data: bytes) -> str:
-    """The content-addressed file name of a published segment."""
-    return f"{sequence}-{hashlib.sha1(data).hexdigest()[:12]}.ts"  # noqa: S324 - a name, not a MAC
-
-
-def write_file(storage: Storage, name: str, data: bytes) -> None:
-    """Replace ``name`` with ``data`` atomically: a viewer never reads a missing or half file.
-
-    On local files: write a temporary file beside it and rename it over the old one. On S3 a
-    PUT replaces an object atomically (our storages overwrite instead of renaming).
-    """
-    try:
-        target = Path(storage.path(name))
-    except NotImplementedError:
-        storage.save(name, ContentFile(data))
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".tmp-", delete=False) as handle:
-        handle.write(data)
-    os.chmod(handle.name, 0o644)
-    os.replace(handle.name, target)
-
-
-def read_file(storage: Storage, name: str) -> bytes | None:
-    try:
-        with storage.open(name, "rb") as handle:
-            data: bytes = handle.read()
-            return data
-    except (FileNotFoundError, OSError):
-        return None
-
-
 def resolve_slot(*, channel: Channel, sequence: int, segment_ms: int) -> Slot:
     """The item airing at the start of segment ``sequence`` and the segment index inside it."""
     at = segment_start(sequence, epoch=channel.epoch, segment_ms=segment_ms)
     item = item_at(channel=channel, at=at)
     index = 0
     if item is not None:
-        index = (at - item.start) // dt.timedelta(milliseconds=1) // segment_ms
+        index = segment_index(at, start=item.start, segment_ms=segment_ms)
     override = override_at(channel=channel, at=at)
     if override is not None:
         window = window_of(override, segment_ms=segment_ms, epoch=channel.epoch)
@@ -217,19 +187,12 @@ def source_for(
     return Source(name=found[0], asset_id=slate.pk, slate=True), found[1]
 
 
-def _load_index(storage: Storage, prefix: str) -> dict[int, dict[str, str]]:
-    raw = read_file(storage, f"{prefix}/{INDEX_NAME}")
-    if not raw:
-        return {}
-    return {int(key): value for key, value in json.loads(raw).items()}
-
-
 def _continuity_before(
-    storage: Storage, prefix: str, index: dict[int, dict[str, str]], sequence: int
+    storage: Storage, prefix: str, index: Index, sequence: int
 ) -> ContinuityState:
     """The counters after the segment published for ``sequence - 1`` (fresh if there is none)."""
     previous = index.get(sequence - 1)
-    data = read_file(storage, f"{prefix}/{previous['name']}") if previous else None
+    data = read_file(storage, f"{prefix}/{previous.name}") if previous else None
     return last_counters(data) if data else ContinuityState()
 
 
@@ -247,8 +210,8 @@ def publish_rung(
     ``slate`` airs where nothing else can."""
     storage = public_storage()
     spec = channel.channel_format.to_spec()
-    prefix = f"{live_prefix(channel.slug)}/{rung}"
-    index = _load_index(storage, prefix)
+    prefix = rung_prefix(channel.slug, rung)
+    index = read_index(storage, prefix)
     aired: dict[int, Source] = {}
     remake = False
     for slot in slots:
@@ -261,27 +224,28 @@ def publish_rung(
         source, data = found
         aired[n] = source
         known = index.get(n)
-        on_air = known is not None and n <= current and storage.exists(f"{prefix}/{known['name']}")
-        if known is not None and (on_air or (not remake and known["source"] == source.name)):
+        on_air = known is not None and n <= current and storage.exists(f"{prefix}/{known.name}")
+        if known is not None and (on_air or (not remake and known.source == source.name)):
             report.kept += 1
             continue
         remake = True
         state = _continuity_before(storage, prefix, index, n)
-        offset = offset_for(segment_first_pts=first_pts(data), channel_pts=channel_pts(n))
+        target = channel_pts(n, segment_ticks=spec.segment_ms * TICKS_PER_MS)
+        offset = offset_for(segment_first_pts=first_pts(data), channel_pts=target)
         out = rewrite_segment(data, offset_ticks=offset, continuity=state)
-        name = content_name(sequence=n, data=out)
+        name = segment_name(sequence=n, data=out)
         if not storage.exists(f"{prefix}/{name}"):
             storage.save(f"{prefix}/{name}", ContentFile(out))
-        index[n] = {"name": name, "source": source.name}
+        index[n] = IndexEntry(name=name, source=source.name)
         report.published.append(f"{prefix}/{name}")
     first = current - window + 1
-    listed = [index[n]["name"] for n in range(first, current + 1) if n in index]
+    listed = [index[n].name for n in range(first, current + 1) if n in index]
     start = next((n for n in range(first, current + 1) if n in index), first)
     text = media_playlist(
         first_sequence=start, segment_uris=listed, epoch=channel.epoch, segment_ms=spec.segment_ms
     )
     _prune(storage=storage, prefix=prefix, index=index, first=first, report=report)
-    write_file(storage, f"{prefix}/{INDEX_NAME}", json.dumps(index, sort_keys=True).encode())
+    write_index(storage, prefix, index)
     write_file(storage, f"{prefix}/{PLAYLIST_NAME}", text.encode())
     return aired
 
@@ -290,7 +254,7 @@ def _prune(
     *,
     storage: Storage,
     prefix: str,
-    index: dict[int, dict[str, str]],
+    index: Index,
     first: int,
     report: PublishReport,
 ) -> None:
@@ -298,7 +262,7 @@ def _prune(
     every segment file of the prefix that the index no longer names."""
     for n in [n for n in index if n < first - 1]:
         del index[n]
-    keep = {entry["name"] for entry in index.values()} | {INDEX_NAME, PLAYLIST_NAME}
+    keep = {entry.name for entry in index.values()} | {INDEX_NAME, PLAYLIST_NAME}
     try:
         _, files = storage.listdir(prefix)
     except FileNotFoundError:  # nothing was ever published on this rung
@@ -323,59 +287,34 @@ def record_as_run(
     created = 0
     for slot in slots:
         if slot.override is not None and slot.sequence <= current and slot.sequence in aired:
-            created += _record_override(channel, slot.override)
+            created += as_run_record_override(channel=channel, override=slot.override)
             continue
         if slot.item is None or slot.sequence > current or slot.sequence not in aired:
             continue
-        item = slot.item
         source = aired[slot.sequence]
-        asset = item.asset
-        if item.kind == ItemKind.SLATE and source.slate and slate is not None:
-            asset = slate  # the slate that really aired (the timeline may name none)
-        _, made = AsRunEntry.objects.get_or_create(
+        segment_ms = channel.channel_format.segment_ms
+        created += as_run_record_item(
             channel=channel,
-            scheduled_item=item,
-            defaults={
-                "asset": asset,
-                "title": asset.title if asset is not None else item.role,
-                "role": item.role,
-                "planned_start": item.start,
-                "planned_end": item.end,
-                "actual_start": segment_start(
-                    slot.sequence, epoch=channel.epoch, segment_ms=channel.channel_format.segment_ms
-                ),
-                "actual_end": item.end,
-                "reason": _reason(item, source),
-            },
+            item=slot.item,
+            asset=_aired_asset(slot.item, source, slate),
+            actual_start=segment_start(slot.sequence, epoch=channel.epoch, segment_ms=segment_ms),
+            reason=_reason(slot.item, source),
         )
-        created += made
     return created
 
 
-def _reason(item: ScheduledItem, source: Source) -> str:
+def _aired_asset(item: ScheduledItem, source: Source, slate: Asset | None) -> Asset | None:
+    """The item's asset; for a slate entry of the timeline, the slate that really aired (the
+    timeline may name none)."""
+    if item.kind == ItemKind.SLATE and source.slate and slate is not None:
+        return slate
+    return item.asset
+
+
+def _reason(item: ScheduledItem, source: Source) -> AsRunReason:
     if item.kind == ItemKind.SLATE:
         return AsRunReason.GAP
     return AsRunReason.MISSING_ASSET if source.slate else AsRunReason.AS_PLANNED
-
-
-def _record_override(channel: Channel, override: Override) -> int:
-    """The override's as-run entry, written when its first segment airs."""
-    alert = override.reason == OverrideReason.ALERT
-    _, made = AsRunEntry.objects.get_or_create(
-        channel=channel,
-        asset=override.asset,
-        actual_start=override.start,
-        reason=AsRunReason.ALERT if alert else AsRunReason.OVERRIDE,
-        defaults={
-            "title": override.asset.title,
-            "role": "interstitial",
-            "planned_start": override.start,
-            "planned_end": override.end,
-            "actual_end": override.end or override.start,  # set by ``override_end``
-            "note": override.note[:200],
-        },
-    )
-    return int(made)
 
 
 def publish_window(
@@ -390,7 +329,7 @@ def publish_window(
     playlists (the ``window`` segments up to the one airing at ``now``) and the master playlist.
     ``rungs`` restricts the ladder (default: every rung of the channel's format)."""
     spec = channel.channel_format.to_spec()
-    current = media_sequence(now, epoch=channel.epoch, segment_ms=spec.segment_ms)
+    current = sequence_at(now, epoch=channel.epoch, segment_ms=spec.segment_ms)
     report = PublishReport(channel=channel.slug, sequence=current)
     slots = [
         resolve_slot(channel=channel, sequence=n, segment_ms=spec.segment_ms)
@@ -413,7 +352,7 @@ def publish_window(
         report.slated.extend(n for n, s in aired_rung.items() if s.slate and n not in report.slated)
     kept = [rung for rung in spec.rungs if rung.name in names]
     master = master_playlist(spec=replace(spec, rungs=tuple(kept)))
-    write_file(public_storage(), f"{live_prefix(channel.slug)}/master.m3u8", master.encode())
+    write_file(public_storage(), master_name(channel.slug), master.encode())
     report.as_run = record_as_run(
         channel=channel, slots=slots, aired=aired, current=current, slate=slate
     )

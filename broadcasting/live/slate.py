@@ -7,9 +7,9 @@ real pipeline (intake, probe, transcode in the channel's format), so its segment
 back with every other asset. The transcode runs in the playout's process when no worker has
 taken it, so the channel never waits for a Celery worker.
 
-A built-in slate is an approved ``SLATE`` asset of the channel's format whose original file is
-named ``builtin-slate-channel-<id>.mp4``; it is looked up before anything is generated, so a
-restart reuses it. It becomes ``channel.slate`` only when the channel has none: an editor's own
+A built-in slate is an approved ``SLATE`` asset of the channel's format marked by its
+``builtin_slate_for`` field; it is looked up before anything is generated, so a restart
+reuses it. It becomes ``channel.slate`` only when the channel has none: an editor's own
 slate always wins, and the built-in one stays the fallback while that slate is not usable.
 """
 
@@ -40,7 +40,6 @@ from broadcasting.models import (
 from playlists.models import Channel
 
 logger = logging.getLogger(__name__)
-BUILTIN_PREFIX = "builtin-slate-channel-"
 MESSAGE = "Nous revenons dans un instant"  # burnt in: the channel speaks French first
 BACKGROUND = "0x1d2330"
 SILENCE = "anullsrc=channel_layout=stereo:sample_rate=48000"
@@ -68,18 +67,6 @@ def builtin_slate_command(*, channel_name: str, spec: FormatSpec, output: Path) 
     )
 
 
-def builtin_source_name(channel: Channel) -> str:
-    return f"{BUILTIN_PREFIX}{channel.pk}.mp4"
-
-
-def is_builtin_slate(asset: Asset | None) -> bool:
-    return (
-        asset is not None
-        and asset.kind == AssetKind.SLATE
-        and asset.original_filename.startswith(BUILTIN_PREFIX)
-    )
-
-
 def is_usable_slate(asset: Asset | None, *, channel: Channel) -> bool:
     """Whether ``asset`` can air as the channel's slate now (ready, approved, same format)."""
     return (
@@ -95,7 +82,7 @@ def builtin_slate_of(*, channel: Channel, ready_only: bool = False) -> Asset | N
     found = Asset.objects.filter(
         kind=AssetKind.SLATE,
         channel_format_id=channel.channel_format_id,
-        original_filename=builtin_source_name(channel),
+        builtin_slate_for=channel,
     ).exclude(state=ProcessingState.FAILED)
     if ready_only:
         found = found.filter(
@@ -142,7 +129,7 @@ def _builtin_create(*, channel: Channel) -> Asset:
     """Generate the card, import it (approved, in the channel's format) and queue its job."""
     spec = channel.channel_format.to_spec()
     with tempfile.TemporaryDirectory(prefix="carillon-slate-") as folder:
-        path = Path(folder) / builtin_source_name(channel)
+        path = Path(folder) / f"slate-{channel.slug}.mp4"
         command = builtin_slate_command(channel_name=channel.name, spec=spec, output=path)
         ffmpeg.run(command, limits=ffmpeg.Limits(wall_seconds=120))
         with transaction.atomic():
@@ -159,6 +146,7 @@ def _builtin_create(*, channel: Channel) -> Asset:
             )
             Asset.objects.filter(pk=asset.pk).update(
                 channel_format=channel.channel_format,
+                builtin_slate_for=channel,
                 approval=ApprovalState.APPROVED,
                 reviewed_at=timezone.now(),
             )

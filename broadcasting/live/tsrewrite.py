@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 
 PACKET_SIZE = 188
 SYNC_BYTE = 0x47
-TICKS_PER_SECOND = 90_000
 PTS_MODULO = 1 << 33  # PTS, DTS and PCR base wrap here: every 26.5 hours
 MUXER_DELAY_TICKS = 126_000  # 1.4 s: ffmpeg's mpegts muxer's first PTS; the channel's base
-SEGMENT_TICKS = 432_000  # 4.8 s
+TICKS_PER_MS = 90  # the 90-kHz clock of PTS, DTS and the PCR base
+SEGMENT_TICKS = 4800 * TICKS_PER_MS  # the default format's 4.8-s segment
 # stream ids whose PES packets have no optional header (hence no PTS/DTS): 13818-1 table 2-21.
 _NO_HEADER_STREAMS = frozenset({0xBC, 0xBE, 0xBF, 0xF0, 0xF1, 0xF2, 0xF8, 0xFF})
 _PCR_FLAG = 0x10
@@ -48,9 +48,6 @@ class ContinuityState:
     """The last continuity counter written per PID, carried from one segment to the next."""
 
     counters: dict[int, int] = field(default_factory=dict)
-
-    def copy(self) -> "ContinuityState":
-        return ContinuityState(dict(self.counters))
 
 
 def offset_for(*, segment_first_pts: int, channel_pts: int) -> int:

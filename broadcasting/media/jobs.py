@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
+from broadcasting.media.services import asset_fail, transcode_job_enqueue
 from broadcasting.models import Asset, JobState, ProcessingState, TranscodeJob
 
 logger = logging.getLogger(__name__)
@@ -105,8 +106,6 @@ class SweepReport:
 
 def jobs_sweep(*, now: datetime | None = None) -> SweepReport:
     """Recover what was lost: dead workers' jobs, messages the broker never got, old work dirs."""
-    from broadcasting.media.services import asset_fail, transcode_job_enqueue
-
     now = now or timezone.now()
     report = SweepReport()
     _recover_stale_running(now=now, report=report, fail=asset_fail)

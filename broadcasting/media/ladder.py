@@ -13,14 +13,29 @@ The picture is brought to 25 fps CFR, tone-mapped to 8-bit BT.709 when it is HDR
 padded with black to a whole number of segments. The audio is folded to stereo, normalised,
 padded with silence to the same length, and its first AAC frame's worth of samples is dropped:
 the encoder's priming frame takes its place, so audio and video both end on the grid.
+
+The graph and the outputs are built with ffmpeg-python and compiled with ``get_args()``; the
+global options are written before them by hand (ffmpeg-python would append them after the last
+output). ffmpeg-python names the links (``[s0]``, ``[s1]``...), writes one filter per chain and
+sorts keyword options: none of this changes the graph ffmpeg builds.
 """
 
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+import ffmpeg as ffmpeg_python  # the ffmpeg-python package, not broadcasting.media.ffmpeg
+
 from broadcasting.media.formats import AAC_FRAME_SAMPLES, FormatSpec, Rung
-from broadcasting.media.loudness import Loudness, audio_preparation, loudnorm_filter
+from broadcasting.media.loudness import (
+    FilterStream,
+    Loudness,
+    OutputStream,
+    channel_layout,
+    input_stream,
+    normalise,
+    prepare_audio,
+)
 from broadcasting.media.probe import ProbeFacts, source_input_args
 
 WIDESCREEN = Fraction(16, 9)
@@ -30,6 +45,13 @@ POSTER_MAX_SECONDS = 3.0
 BACKDROP_SIZE = (192, 108)  # the blurred backdrop is computed this small, then scaled up
 SEGMENT_PATTERN = "seg_%05d.ts"
 PLAYLIST_NAME = "index.m3u8"
+ENCODE_OPTIONS = (
+    "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "warning",
+    "-progress", "pipe:1", "-nostats",
+)  # fmt: skip
+BT709 = {"color_primaries": "bt709", "color_trc": "bt709", "colorspace": "bt709"}
+DARKEN = {"y": "16+(val-16)*0.5", "u": "128+(val-128)*0.7", "v": "128+(val-128)*0.7"}
+NO_METADATA = {"map_metadata": -1, "map_chapters": -1}
 
 # ffprobe's colour-space names -> the names swscale's ``in_color_matrix`` knows.
 _MATRICES = {
@@ -101,27 +123,37 @@ def poster_frame(facts: ProbeFacts, spec: FormatSpec) -> int:
     return int(seconds * spec.fps)
 
 
-BT709_TAGS = "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709"
-TONE_MAP = (
-    "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,"
-    "tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p," + BT709_TAGS
-)
+def _bt709_tags(picture: FilterStream) -> FilterStream:
+    return picture.filter("setparams", range="tv", **BT709)
 
 
-def _scale(width: int, height: int, matrix: str, extra: str = "") -> str:
-    return (
-        f"scale={width}:{height}{extra}:in_color_matrix={matrix}:out_color_matrix=bt709"
-        ":out_range=tv"
-    )
+def _tone_map(picture: FilterStream) -> FilterStream:
+    """HDR (HLG/PQ) to 8-bit BT.709: to linear light, Hable curve, back to BT.709."""
+    linear = picture.filter("zscale", t="linear", npl=100).filter("format", "gbrpf32le")
+    mapped = linear.filter("zscale", p="bt709").filter("tonemap", tonemap="hable", desat=0)
+    sdr = mapped.filter("zscale", t="bt709", m="bt709", r="tv").filter("format", "yuv420p")
+    return _bt709_tags(sdr)
 
 
-def _timing(facts: ProbeFacts, padding: Padding, spec: FormatSpec) -> str:
+def _scale(
+    picture: FilterStream, size: tuple[int, int], matrix: str, **options: object
+) -> FilterStream:
+    width, height = size
+    return picture.filter(
+        "scale", width, height, in_color_matrix=matrix, out_color_matrix="bt709",
+        out_range="tv", **options,
+    )  # fmt: skip
+
+
+def _timing(
+    video: FilterStream, facts: ProbeFacts, padding: Padding, spec: FormatSpec
+) -> FilterStream:
     """Any frame rate (VFR too) to CFR from t=0; HDR to SDR; black padding to the grid."""
-    steps = [f"fps={spec.fps}:start_time=0"]
+    picture = video.filter("fps", spec.fps, start_time=0)
     if facts.is_hdr:
-        steps.append(TONE_MAP)
-    steps += ["tpad=stop=-1:color=black", f"trim=end_frame={padding.frames}"]
-    return ",".join(steps)
+        picture = _tone_map(picture)
+    padded = picture.filter("tpad", stop=-1, color="black")
+    return padded.filter("trim", end_frame=padding.frames)
 
 
 def _canvas(rungs: tuple[Rung, ...]) -> tuple[int, int]:
@@ -129,62 +161,96 @@ def _canvas(rungs: tuple[Rung, ...]) -> tuple[int, int]:
     return top.width, top.height
 
 
-def _fit_over_backdrop(facts: ProbeFacts, matrix: str, canvas: tuple[int, int]) -> list[str]:
-    """Chains composing a non-16:9 picture over a blurred, darkened copy of itself."""
-    width, height = canvas
-    fg_width, fg_height = fitted_size(facts, canvas)
-    small_w, small_h = BACKDROP_SIZE
-    return [
-        "[picture]split=2[fg][bg]",
-        f"[bg]{_scale(small_w, small_h, matrix, ':force_original_aspect_ratio=increase')},"
-        f"crop={small_w}:{small_h},boxblur=luma_radius=6:luma_power=2,"
-        "lutyuv=y=16+(val-16)*0.5:u=128+(val-128)*0.7:v=128+(val-128)*0.7,"
-        f"scale={width}:{height}:flags=bilinear[backdrop]",
-        f"[fg]{_scale(fg_width, fg_height, matrix)}[front]",
-        f"[backdrop][front]overlay=x=(W-w)/2:y=(H-h)/2:format=yuv420,{BT709_TAGS}[canvas]",
-    ]
+def _backdrop(picture: FilterStream, matrix: str, canvas: tuple[int, int]) -> FilterStream:
+    """The picture made small, cropped to 16:9, blurred, darkened, then scaled to the canvas."""
+    small = _scale(picture, BACKDROP_SIZE, matrix, force_original_aspect_ratio="increase")
+    cropped = small.filter("crop", *BACKDROP_SIZE)
+    blurred = cropped.filter("boxblur", luma_radius=6, luma_power=2).filter("lutyuv", **DARKEN)
+    return blurred.filter("scale", *canvas, flags="bilinear")
 
 
-def video_graph(facts: ProbeFacts, padding: Padding, spec: FormatSpec) -> list[str]:
-    """Filter chains from ``[0:v:0]`` to one ``[v_<rung>]`` per rung plus ``[poster]``."""
-    matrix = "bt709" if facts.is_hdr else source_matrix(facts)
-    chains = [f"[{video_input(facts)}]{_timing(facts, padding, spec)}[picture]"]
-    source = "picture"
-    if not is_widescreen(facts):
-        chains += _fit_over_backdrop(facts, matrix, _canvas(spec.rungs))
-        source, matrix = "canvas", "bt709"
-    labels = "".join(f"[{source}_{rung.name}]" for rung in spec.rungs)
-    chains.append(f"[{source}]split={len(spec.rungs) + 1}{labels}[{source}_poster]")
-    for rung in spec.rungs:
-        chains.append(
-            f"[{source}_{rung.name}]{_scale(rung.width, rung.height, matrix)},setsar=1,"
-            f"format=yuv420p,{BT709_TAGS}[v_{rung.name}]"
-        )
-    frame = poster_frame(facts, spec)
-    poster_w, poster_h = POSTER_SIZE
-    chains.append(
-        f"[{source}_poster]trim=start_frame={frame}:end_frame={frame + 1},"
-        f"scale={poster_w}:{poster_h}:in_color_matrix={matrix}:out_color_matrix=bt601"
-        ":out_range=pc,setsar=1,format=yuvj420p[poster]"
+def _fit_over_backdrop(
+    picture: FilterStream, facts: ProbeFacts, matrix: str, canvas: tuple[int, int]
+) -> FilterStream:
+    """A non-16:9 picture composed over a blurred, darkened copy of itself."""
+    copies = picture.filter_multi_output("split")
+    front = _scale(copies.stream(0), fitted_size(facts, canvas), matrix)
+    backdrop = _backdrop(copies.stream(1), matrix, canvas)
+    composed = ffmpeg_python.filter(
+        [backdrop, front], "overlay", x="(W-w)/2", y="(H-h)/2", format="yuv420"
     )
-    return chains
+    return _bt709_tags(composed)
+
+
+def _rung_picture(picture: FilterStream, rung: Rung, matrix: str) -> FilterStream:
+    scaled = _scale(picture, (rung.width, rung.height), matrix).filter("setsar", 1)
+    return _bt709_tags(scaled.filter("format", "yuv420p"))
+
+
+def _poster_picture(picture: FilterStream, frame: int, matrix: str) -> FilterStream:
+    still = picture.filter("trim", start_frame=frame, end_frame=frame + 1)
+    scaled = still.filter(
+        "scale", *POSTER_SIZE, in_color_matrix=matrix, out_color_matrix="bt601", out_range="pc"
+    )
+    return scaled.filter("setsar", 1).filter("format", "yuvj420p")
+
+
+@dataclass(frozen=True)
+class Pictures:
+    """The video graph's ends: one picture per rung (by name) and the poster's."""
+
+    rungs: dict[str, FilterStream]
+    poster: FilterStream
+
+
+def video_graph(
+    source: FilterStream, facts: ProbeFacts, padding: Padding, spec: FormatSpec
+) -> Pictures:
+    """From the source's video stream, decoded once, to every rung's picture and the poster."""
+    matrix = "bt709" if facts.is_hdr else source_matrix(facts)
+    picture = _timing(source[video_selector(facts)], facts, padding, spec)
+    if not is_widescreen(facts):
+        picture = _fit_over_backdrop(picture, facts, matrix, _canvas(spec.rungs))
+        matrix = "bt709"
+    copies = picture.filter_multi_output("split")
+    rungs = {
+        rung.name: _rung_picture(copies.stream(index), rung, matrix)
+        for index, rung in enumerate(spec.rungs)
+    }
+    poster = _poster_picture(copies.stream(len(spec.rungs)), poster_frame(facts, spec), matrix)
+    return Pictures(rungs, poster)
+
+
+def silence(spec: FormatSpec) -> FilterStream:
+    """Silence, read from a ``lavfi`` input.
+
+    ffmpeg-python cannot place a source filter such as ``anullsrc`` inside the graph (a filter
+    node needs an input there); as an input of its own it gives the same samples.
+    """
+    graph = f"anullsrc=r={spec.audio_rate}:cl={channel_layout(spec)}"
+    return ffmpeg_python.input(graph, f="lavfi")["a:0"]
+
+
+def _programme_audio(
+    source: FilterStream, facts: ProbeFacts, loudness: Loudness | None, padding: Padding,
+    spec: FormatSpec,
+) -> FilterStream:  # fmt: skip
+    """The item's sound at the channel's rate and layout, normalised, padded to the grid."""
+    if not facts.has_audio:
+        return silence(spec)
+    audio = normalise(prepare_audio(source["a:0"], spec), loudness, spec)
+    return audio.filter("apad", whole_len=padding.samples)
 
 
 def audio_graph(
-    facts: ProbeFacts, loudness: Loudness | None, padding: Padding, spec: FormatSpec
-) -> list[str]:
-    """Filter chains to one ``[a_<rung>]`` per rung: stereo, normalised, padded, primed."""
-    grid = f"atrim=start_sample={AAC_FRAME_SAMPLES}:end_sample={padding.samples}"
-    if facts.has_audio:
-        head = (
-            f"[0:a:0]{audio_preparation(spec)},{loudnorm_filter(loudness, spec)},"
-            f"apad=whole_len={padding.samples}"
-        )
-    else:
-        layout = "stereo" if spec.audio_channels == 2 else "mono"
-        head = f"anullsrc=r={spec.audio_rate}:cl={layout}"
-    labels = "".join(f"[a_{rung.name}]" for rung in spec.rungs)
-    return [f"{head},{grid},asplit={len(spec.rungs)}{labels}"]
+    source: FilterStream, facts: ProbeFacts, loudness: Loudness | None, padding: Padding,
+    spec: FormatSpec,
+) -> dict[str, FilterStream]:  # fmt: skip
+    """One audio stream per rung (by name): stereo, normalised, padded, primed."""
+    audio = _programme_audio(source, facts, loudness, padding, spec)
+    grid = audio.filter("atrim", start_sample=AAC_FRAME_SAMPLES, end_sample=padding.samples)
+    copies = grid.filter_multi_output("asplit")
+    return {rung.name: copies.stream(index) for index, rung in enumerate(spec.rungs)}
 
 
 def x264_params(spec: FormatSpec) -> str:
@@ -192,33 +258,46 @@ def x264_params(spec: FormatSpec) -> str:
     return f"stitchable=1:keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:bframes=0"
 
 
-def rung_output(rung: Rung, *, spec: FormatSpec, out_dir: Path, threads: int) -> list[str]:
+def _video_options(rung: Rung, spec: FormatSpec, threads: int) -> dict[str, object]:
+    return {
+        "c:v": "libx264", "preset": spec.preset_for(rung), "threads:v": threads,
+        "profile:v": rung.profile, "level:v": rung.level,
+        "b:v": rung.video_bitrate, "maxrate:v": rung.maxrate, "bufsize:v": rung.bufsize,
+        "x264-params": x264_params(spec), **BT709, "color_range": "tv",
+    }  # fmt: skip
+
+
+def _audio_options(spec: FormatSpec) -> dict[str, object]:
+    return {
+        "c:a": "aac", "profile:a": "aac_low", "b:a": spec.audio_bitrate,
+        "ar": spec.audio_rate, "ac": spec.audio_channels,
+    }  # fmt: skip
+
+
+def _hls_options(folder: Path, spec: FormatSpec) -> dict[str, object]:
+    return {
+        "f": "hls", "hls_time": f"{spec.segment_ms / 1000:g}", "hls_playlist_type": "vod",
+        "hls_list_size": 0, "hls_segment_type": "mpegts",
+        "hls_flags": "independent_segments",
+        "hls_segment_filename": str(folder / SEGMENT_PATTERN),
+    }  # fmt: skip
+
+
+def rung_output(
+    video: FilterStream, audio: FilterStream, rung: Rung, *, spec: FormatSpec, out_dir: Path,
+    threads: int,
+) -> OutputStream:  # fmt: skip
     """Encoder and HLS muxer options of one rung, writing ``<rung>/index.m3u8``."""
     folder = out_dir / rung.name
-    return [
-        "-map", f"[v_{rung.name}]", "-map", f"[a_{rung.name}]",
-        "-c:v", "libx264", "-preset", spec.preset_for(rung), "-threads:v", str(threads),
-        "-profile:v", rung.profile, "-level:v", rung.level,
-        "-b:v", str(rung.video_bitrate), "-maxrate:v", str(rung.maxrate),
-        "-bufsize:v", str(rung.bufsize), "-x264-params", x264_params(spec),
-        "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
-        "-color_range", "tv",
-        "-c:a", "aac", "-profile:a", "aac_low", "-b:a", str(spec.audio_bitrate),
-        "-ar", str(spec.audio_rate), "-ac", str(spec.audio_channels),
-        "-map_metadata", "-1", "-map_chapters", "-1",
-        "-f", "hls", "-hls_time", f"{spec.segment_ms / 1000:g}", "-hls_playlist_type", "vod",
-        "-hls_list_size", "0", "-hls_segment_type", "mpegts",
-        "-hls_flags", "independent_segments",
-        "-hls_segment_filename", str(folder / SEGMENT_PATTERN), str(folder / PLAYLIST_NAME),
-    ]  # fmt: skip
+    return ffmpeg_python.output(
+        video, audio, str(folder / PLAYLIST_NAME), **_video_options(rung, spec, threads),
+        **_audio_options(spec), **NO_METADATA, **_hls_options(folder, spec),
+    )  # fmt: skip
 
 
-def poster_output(poster: Path) -> list[str]:
-    return [
-        "-map", "[poster]", "-frames:v", "1", "-c:v", "mjpeg", "-q:v", "3",
-        "-map_metadata", "-1", "-map_chapters", "-1",
-        "-f", "image2", "-update", "1", str(poster),
-    ]  # fmt: skip
+def poster_output(picture: FilterStream, poster: Path) -> OutputStream:
+    options = {"frames:v": 1, "c:v": "mjpeg", "q:v": 3, **NO_METADATA, "f": "image2", "update": 1}
+    return ffmpeg_python.output(picture, str(poster), **options)
 
 
 def threads_per_rung(rung: Rung) -> int:
@@ -226,10 +305,9 @@ def threads_per_rung(rung: Rung) -> int:
     return 2 if rung.height >= 720 else 1
 
 
-def video_input(facts: ProbeFacts) -> str:
+def video_selector(facts: ProbeFacts) -> str:
     """The source's main video stream (cover pictures are skipped by the probe)."""
-    index = facts.extra.get("video_index")
-    return f"0:{index}" if index not in (None, "") else "0:v:0"
+    return facts.extra.get("video_index") or "v:0"
 
 
 def input_arguments(source: Path, demuxer: str) -> list[str]:
@@ -249,20 +327,24 @@ def ladder_command(
 ) -> list[str]:
     """ONE ffmpeg process: decode once, write every rung as HLS plus the poster."""
     padding = padding_for(facts.duration, spec)
-    graph = video_graph(facts, padding, spec) + audio_graph(facts, loudness, padding, spec)
+    upload = input_stream(input_arguments(source, demuxer))
+    pictures = video_graph(upload, facts, padding, spec)
+    sounds = audio_graph(upload, facts, loudness, padding, spec)
     outputs = [
-        arg
+        rung_output(
+            pictures.rungs[rung.name],
+            sounds[rung.name],
+            rung,
+            spec=spec,
+            out_dir=out_dir,
+            threads=threads_per_rung(rung),
+        )
         for rung in spec.rungs
-        for arg in rung_output(rung, spec=spec, out_dir=out_dir, threads=threads_per_rung(rung))
     ]
-    return [
-        "ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "warning",
-        "-progress", "pipe:1", "-nostats",
-        *input_arguments(source, demuxer),
-        "-filter_complex", ";".join(graph),
-        *outputs,
-        *poster_output(poster),
-    ]  # fmt: skip
+    merged: OutputStream = ffmpeg_python.merge_outputs(
+        *outputs, poster_output(pictures.poster, poster)
+    )
+    return [*ENCODE_OPTIONS, *merged.get_args()]
 
 
 def progress_fraction(block: dict[str, str], *, total_seconds: float) -> float:

@@ -105,7 +105,7 @@ def transcode_job_enqueue(*, job_id: int) -> bool:
     return True
 
 
-def asset_approve(*, asset: Asset, editor: object) -> Asset:
+def asset_approve(*, asset: Asset, editor: User) -> Asset:
     """An editor lets the asset air (once it is ready)."""
     _check_reviewer(editor)
     asset.approval = ApprovalState.APPROVED
@@ -113,7 +113,7 @@ def asset_approve(*, asset: Asset, editor: object) -> Asset:
     return _record_review(asset=asset, editor=editor)
 
 
-def asset_reject(*, asset: Asset, editor: object, reason: str) -> Asset:
+def asset_reject(*, asset: Asset, editor: User, reason: str) -> Asset:
     """An editor refuses the asset, with a reason the resident will read."""
     _check_reviewer(editor)
     if not reason.strip():
@@ -123,9 +123,8 @@ def asset_reject(*, asset: Asset, editor: object, reason: str) -> Asset:
     return _record_review(asset=asset, editor=editor)
 
 
-def _check_reviewer(editor: object) -> None:
-    has_perm = getattr(editor, "has_perm", None)
-    if not (has_perm and has_perm("broadcasting.change_asset")):
+def _check_reviewer(editor: User) -> None:
+    if not editor.has_perm("broadcasting.change_asset"):
         raise ReviewError("Only editors may approve or reject videos.")
 
 
@@ -134,8 +133,8 @@ def library_changed_notify(*, asset_id: int) -> None:
     transaction.on_commit(partial(library_changed.send, sender=Asset, asset_id=asset_id))
 
 
-def _record_review(*, asset: Asset, editor: object) -> Asset:
-    asset.reviewed_by = editor  # type: ignore[assignment]
+def _record_review(*, asset: Asset, editor: User) -> Asset:
+    asset.reviewed_by = editor
     asset.reviewed_at = timezone.now()
     asset.save(update_fields=["approval", "rejection_reason", "reviewed_by", "reviewed_at"])
     logger.info("asset reviewed asset=%s approval=%s", asset.pk, asset.approval)

@@ -87,8 +87,3 @@ def _has_children(storage: Storage, prefix: str) -> bool:
     except FileNotFoundError:
         return False
     return bool(directories or files)
-
-
-def delete_prefix(*, storage: Storage, prefix: str) -> None:
-    for name in list_files(storage=storage, prefix=prefix):
-        storage.delete(name)

@@ -205,6 +205,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_WORKER_SEND_TASK_EVENTS = True
+# Seconds between two sweeps of the transcode jobs (beat reads it once, when it starts).
+CARILLON_SWEEP_INTERVAL = env.int("CARILLON_SWEEP_INTERVAL", default=30)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "keep-schedules-built": {
         "task": "playlists.tasks.keep_schedules_built",
@@ -213,7 +215,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     "sweep-transcode-jobs": {
         "task": "broadcasting.tasks.sweep_transcode_jobs",
-        "schedule": env.int("CARILLON_SWEEP_INTERVAL", default=30),
+        "schedule": CARILLON_SWEEP_INTERVAL,
         "options": {"expires": 25},
     },
 }
@@ -233,7 +235,6 @@ CARILLON_FFMPEG_MIN_SECONDS = env.int("CARILLON_FFMPEG_MIN_SECONDS", default=300
 CARILLON_TRANSCODE_MAX_ATTEMPTS = env.int("CARILLON_TRANSCODE_MAX_ATTEMPTS", default=3)
 CARILLON_TRANSCODE_HEARTBEAT_TIMEOUT = env.int("CARILLON_TRANSCODE_HEARTBEAT_TIMEOUT", default=120)
 CARILLON_TRANSCODE_REQUEUE_AFTER = env.int("CARILLON_TRANSCODE_REQUEUE_AFTER", default=60)
-CARILLON_SWEEP_INTERVAL = env.int("CARILLON_SWEEP_INTERVAL", default=30)
 
 # --- Live output ---------------------------------------------------------------------------
 # HDHomeRun emulation for Plex/Jellyfin/Emby: tuners announced, and a fixed device id (8 hex

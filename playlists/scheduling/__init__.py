@@ -1,7 +1,8 @@
 """The timeline builder: channel rules + library + window + seed -> gap-free entries on the grid.
 
 Pure (no Django, no clock). All arithmetic runs on integer segment indices counted from the
-channel's epoch, so every instant is on the grid and entries are laid end to end:
+channel's epoch (``broadcasting.media.grid``), so every instant is on the grid and entries are
+laid end to end:
 
 - Window: entries tile exactly ``[grid_ceil(start), grid_ceil(end))``. Starting at
   ``grid_ceil(start)`` never reaches back into the segment on air; the entry that crosses the end

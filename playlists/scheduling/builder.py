@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 
-from playlists.calendar import french_holidays_for, grid_offset_us, resolve_local, zone_for
+from broadcasting.media.grid import offset_us
+from playlists.calendar import french_holidays_for, resolve_local, zone_for
 from playlists.rules import (
     ChannelRules,
     LibraryAsset,
@@ -74,7 +75,7 @@ def _prepare(
     pool_factory: PoolFactory,
 ) -> Build:
     """Index the library and the calendar around the window."""
-    grid = Grid(rules.epoch.astimezone(UTC), rules.segment_ms * 1000)
+    grid = Grid(rules.epoch.astimezone(UTC), rules.segment_ms)
     first, last = grid.ceil(start), grid.ceil(end)
     horizon = max(first, last) + int(grid.hours(48))
     usable = [a for a in library if a.duration_ms > 0 and a.duration_ms % rules.segment_ms == 0]
@@ -87,7 +88,7 @@ def _prepare(
         rules, grid, seed, (first, last), horizon, lengths, groups, holidays, pool_factory
     )
     build.midnights = [
-        grid_offset_us(resolve_local(d, time(0), rules.tz), grid.epoch) for d in days
+        offset_us(resolve_local(d, time(0), rules.tz), epoch=grid.epoch) for d in days
     ]
     build.ordinals = [d.toordinal() for d in days]
     build.spans = block_spans(build, days)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from playlists.calendar import grid_ceil, is_on_grid
+from broadcasting.media.grid import grid_ceil, is_on_grid
 from playlists.rules import ENTRY_KINDS, TimelineEntry
 
 
@@ -20,7 +20,8 @@ def timeline_problems(
 
     Gaps, overlaps, off-grid or empty entries, wrong window bounds, malformed entries.
     """
-    first, last = grid_ceil(start, epoch, segment_ms), grid_ceil(end, epoch, segment_ms)
+    first = grid_ceil(start, epoch=epoch, segment_ms=segment_ms)
+    last = grid_ceil(end, epoch=epoch, segment_ms=segment_ms)
     if first >= last:
         return ["entries for an empty window"] if entries else []
     if not entries:
@@ -45,7 +46,7 @@ def _entry_problems(entry: TimelineEntry, epoch: datetime, segment_ms: int) -> l
     """Return what is wrong with one entry on its own."""
     problems = []
     for label, instant in (("start", entry.start), ("end", entry.end)):
-        if not is_on_grid(instant, epoch, segment_ms):
+        if not is_on_grid(instant, epoch=epoch, segment_ms=segment_ms):
             problems.append(f"{label} {instant} is off the grid")
     if entry.end <= entry.start:
         problems.append("empty or reversed")

@@ -9,10 +9,10 @@ from __future__ import annotations
 import random
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import NamedTuple
 
-from playlists.calendar import grid_offset_us
+from broadcasting.media.grid import segment_start, sequence_at, sequence_ceil
 from playlists.rules import (
     Block,
     ChannelRules,
@@ -49,22 +49,27 @@ class Raw:
 
 @dataclass(frozen=True, slots=True)
 class Grid:
-    """Conversions between aware instants and segment indices from the epoch."""
+    """The channel's grid for one build: instants to segment indices from the epoch and back
+    (the arithmetic is ``broadcasting.media.grid``'s)."""
 
     epoch: datetime
-    segment_us: int
+    segment_ms: int
+
+    @property
+    def segment_us(self) -> int:
+        return self.segment_ms * 1000
 
     def ceil(self, instant: datetime) -> int:
         """Return the index of ``grid_ceil(instant)``."""
-        return -(-grid_offset_us(instant, self.epoch) // self.segment_us)
+        return sequence_ceil(instant, epoch=self.epoch, segment_ms=self.segment_ms)
 
     def floor(self, instant: datetime) -> int:
         """Return the index of ``grid_floor(instant)``."""
-        return grid_offset_us(instant, self.epoch) // self.segment_us
+        return sequence_at(instant, epoch=self.epoch, segment_ms=self.segment_ms)
 
     def instant(self, index: int) -> datetime:
         """Return the UTC instant of grid index ``index``."""
-        return self.epoch + timedelta(microseconds=index * self.segment_us)
+        return segment_start(index, epoch=self.epoch, segment_ms=self.segment_ms)
 
     def hours(self, hours: float) -> float:
         """Return ``hours`` in segments."""

@@ -12,7 +12,7 @@ from django.utils.translation import gettext, ngettext, override
 from lxml import html as lxml_html
 
 from broadcasting.models import AssetKind
-from playlists import services
+from playlists import services, views
 from playlists.models import (
     AsRunReason,
     Block,
@@ -258,7 +258,7 @@ def test_rebuild_now_calls_the_service_and_returns_to_the_week(
         calls.append(kwargs)
         return cast(ScheduleVersion, ScheduleVersionFactory(channel=kwargs["channel"], number=3))
 
-    monkeypatch.setattr(services, "schedule_rebuild", fake_rebuild)
+    monkeypatch.setattr(views, "schedule_rebuild", fake_rebuild)
     response = client.post(
         f"/admin/programming/{channel.slug}/rebuild/", {"week": "2026-10-21"}, follow=True
     )
@@ -290,7 +290,7 @@ def test_a_failed_rebuild_shows_the_error(
     def broken(**kwargs: Any) -> ScheduleVersion:
         raise services.ScheduleError("gap at 20:00")
 
-    monkeypatch.setattr(services, "schedule_rebuild", broken)
+    monkeypatch.setattr(views, "schedule_rebuild", broken)
     response = client.post(f"/admin/programming/{channel.slug}/rebuild/", follow=True)
     messages = list(response.context["messages"])
     assert [m.level_tag for m in messages] == ["error"] and "gap at 20:00" in str(messages[0])

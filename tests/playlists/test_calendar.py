@@ -1,4 +1,5 @@
-"""Tests of playlists.calendar: holidays, day types, DST-safe local times, the segment grid."""
+"""Tests of playlists.calendar: holidays, day types, DST-safe local times (the segment grid is
+tested in ``tests/broadcasting/media/test_grid.py``)."""
 
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -11,15 +12,10 @@ from playlists.calendar import (
     day_type,
     easter_sunday,
     french_holidays,
-    grid_ceil,
-    grid_floor,
-    is_on_grid,
     resolve_local,
 )
 
 PARIS = "Europe/Paris"
-EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
-SEGMENT_MS = 4800
 
 
 def utc_instants(first_year: int) -> st.SearchStrategy[datetime]:
@@ -127,22 +123,3 @@ def test_resolve_local_inverts_utc_to_local_on_first_occurrences(instant: dateti
     local = instant.astimezone(ZoneInfo(PARIS))
     if local.fold == 0:
         assert resolve_local(local.date(), local.time(), PARIS) == instant
-
-
-@settings(max_examples=300, deadline=None, database=None)
-@given(utc_instants(2025))
-def test_grid_ceil_and_floor_bracket_the_instant(instant: datetime) -> None:
-    ceil, floor = grid_ceil(instant, EPOCH, SEGMENT_MS), grid_floor(instant, EPOCH, SEGMENT_MS)
-    assert floor <= instant <= ceil
-    assert ceil - floor in (timedelta(0), timedelta(milliseconds=SEGMENT_MS))
-    assert is_on_grid(ceil, EPOCH, SEGMENT_MS) and is_on_grid(floor, EPOCH, SEGMENT_MS)
-    assert (ceil == floor) == is_on_grid(instant, EPOCH, SEGMENT_MS)
-
-
-def test_whole_hours_and_even_minutes_are_on_the_grid() -> None:
-    assert is_on_grid(datetime(2026, 10, 25, 2, 0, tzinfo=UTC), EPOCH, SEGMENT_MS)
-    assert is_on_grid(datetime(2027, 3, 28, 1, 58, tzinfo=UTC), EPOCH, SEGMENT_MS)
-    assert not is_on_grid(datetime(2027, 3, 28, 1, 59, tzinfo=UTC), EPOCH, SEGMENT_MS)
-    odd = datetime(2026, 1, 1, 0, 1, tzinfo=UTC)
-    assert grid_ceil(odd, EPOCH, SEGMENT_MS) == datetime(2026, 1, 1, 0, 1, 2, 400000, tzinfo=UTC)
-    assert grid_floor(odd, EPOCH, SEGMENT_MS) == datetime(2026, 1, 1, 0, 0, 57, 600000, tzinfo=UTC)

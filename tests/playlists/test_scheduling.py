@@ -10,7 +10,8 @@ from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from playlists.calendar import grid_ceil, resolve_local
+from broadcasting.media.grid import grid_ceil
+from playlists.calendar import resolve_local
 from playlists.rules import (
     WEEKDAYS,
     Block,
@@ -154,8 +155,8 @@ def test_window_snaps_to_the_next_grid_instant_and_the_tail_is_cut() -> None:
     end = datetime(2026, 5, 4, 10, 30, 1, tzinfo=UTC)
     rules = channel((block(1, time(0), time(0), PlaylistRule(asset_ids=(1,))),))
     entries = build(rules, [asset(1, 750)], start, end)
-    assert entries[0].start == grid_ceil(start, EPOCH, SEG)
-    assert entries[-1].end == grid_ceil(end, EPOCH, SEG)
+    assert entries[0].start == grid_ceil(start, epoch=EPOCH, segment_ms=SEG)
+    assert entries[-1].end == grid_ceil(end, epoch=EPOCH, segment_ms=SEG)
     assert entries[-1].cut
 
 
@@ -243,7 +244,7 @@ def test_hard_event_starts_on_time_and_soft_event_waits_for_the_item() -> None:
     rules = channel((block(1, time(18), time(23, 59), PlaylistRule(asset_ids=(1,))),), events)
     library = [asset(1, 750), asset(5, 100)]
     entries = build(rules, library, paris(2026, 6, 6, 18), paris(2026, 6, 7, 0))
-    hard = starting_at(entries, grid_ceil(paris(2026, 6, 6, 20, 31), EPOCH, SEG))
+    hard = starting_at(entries, grid_ceil(paris(2026, 6, 6, 20, 31), epoch=EPOCH, segment_ms=SEG))
     assert (hard.role, hard.event_id) == ("event", 1)
     soft = next(e for e in entries if e.event_id == 2)
     programme_before = [e for e in entries if e.role == "programme" and e.start < soft.start][-1]
@@ -611,6 +612,8 @@ def expected_hard_starts(
 ) -> set[datetime]:
     """Grid starts of hard occurrences inside the window, computed independently."""
     known = {a.id for a in library}
+    first = grid_ceil(start, epoch=EPOCH, segment_ms=SEG)
+    last = grid_ceil(end, epoch=EPOCH, segment_ms=SEG)
     low = start.astimezone(PARIS).replace(tzinfo=None) - timedelta(days=1)
     high = end.astimezone(PARIS).replace(tzinfo=None)
     result = set()
@@ -623,8 +626,9 @@ def expected_hard_starts(
             else [event.dtstart_local]
         )
         for local in locals_:
-            instant = grid_ceil(resolve_local(local.date(), local.time(), rules.tz), EPOCH, SEG)
-            if grid_ceil(start, EPOCH, SEG) <= instant < grid_ceil(end, EPOCH, SEG):
+            resolved = resolve_local(local.date(), local.time(), rules.tz)
+            instant = grid_ceil(resolved, epoch=EPOCH, segment_ms=SEG)
+            if first <= instant < last:
                 result.add(instant)
     return result
 

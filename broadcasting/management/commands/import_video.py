@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from broadcasting.media.failures import failure_message
@@ -55,7 +56,7 @@ class Command(BaseCommand):
         if options["wait"]:
             self._wait(asset.pk, float(options["timeout"]))  # type: ignore[arg-type]
 
-    def _editor(self, username: object) -> object:
+    def _editor(self, username: object) -> User:
         users = get_user_model().objects.filter(is_active=True)
         editor = (
             users.filter(username=username).first()

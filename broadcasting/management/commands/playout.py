@@ -23,9 +23,9 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import connections
 from django.utils import timezone
 
-from broadcasting.live.playlist import media_sequence, segment_start
 from broadcasting.live.playout import publish_window
 from broadcasting.live.slate import slate_builtin_ensure
+from broadcasting.media.grid import next_boundary
 from playlists.models import Channel
 from playlists.selectors import channels_on_air
 
@@ -34,21 +34,15 @@ LEAD = dt.timedelta(seconds=1)
 SLATE_RETRY = dt.timedelta(minutes=30)
 
 
-def next_boundary(*, channel: Channel, now: dt.datetime) -> dt.datetime:
-    """The start of the channel's next segment after ``now``."""
-    segment_ms = channel.channel_format.segment_ms
-    sequence = media_sequence(now, epoch=channel.epoch, segment_ms=segment_ms) + 1
-    return segment_start(sequence, epoch=channel.epoch, segment_ms=segment_ms)
-
-
 def boundary_to_publish(
     *, channel: Channel, now: dt.datetime, last: dt.datetime | None
 ) -> dt.datetime:
     """The boundary the loop publishes for next: the next one after ``now``, or, when that one
     was published already (publishing ends before the boundary it prepares), the one after it."""
-    boundary = next_boundary(channel=channel, now=now)
+    epoch, segment_ms = channel.epoch, channel.channel_format.segment_ms
+    boundary = next_boundary(now, epoch=epoch, segment_ms=segment_ms)
     if last is not None and boundary <= last:
-        boundary = next_boundary(channel=channel, now=last)
+        boundary = next_boundary(last, epoch=epoch, segment_ms=segment_ms)
     return boundary
 
 

@@ -23,8 +23,9 @@ from django.test import AsyncClient
 
 from broadcasting.delivery import stream
 from broadcasting.delivery.stream import Published, next_segments
-from broadcasting.live.playlist import segment_start
 from broadcasting.live.playout import publish_window
+from broadcasting.live.store import Index, IndexEntry
+from broadcasting.media.grid import segment_start, sequence_at
 from broadcasting.media.storage import public_storage
 from playlists.models import Channel
 from tests.broadcasting.live.test_playout import EPOCH, SPEC, START, channel, encoded  # noqa: F401
@@ -32,7 +33,7 @@ from tests.broadcasting.live.test_tsrewrite import check_continuous, counter_jum
 
 
 def test_next_segments_follows_the_sequence_up_to_the_first_gap() -> None:
-    index = {str(n): {"name": f"{n}-h.ts", "source": "s"} for n in (7, 8, 9, 11)}
+    index = {n: IndexEntry(name=f"{n}-h.ts", source="s") for n in (7, 8, 9, 11)}
     assert next_segments(index, 6) == [Published(7, "7-h.ts"), Published(8, "8-h.ts"),
                                        Published(9, "9-h.ts")]  # fmt: skip
     assert next_segments(index, 8) == [Published(9, "9-h.ts")]
@@ -150,7 +151,7 @@ def test_a_missing_sequence_is_skipped_after_two_segments(
         segments = stream.stream_segments(prefix=prefix, epoch=EPOCH, segment_ms=4800)
         taken = []
         async for chunk in segments:
-            taken.append((chunk, stream.media_sequence(fake.now, epoch=EPOCH, segment_ms=4800)))
+            taken.append((chunk, sequence_at(fake.now, epoch=EPOCH, segment_ms=4800)))
             if len(taken) == count:
                 break
         await segments.aclose()  # type: ignore[attr-defined]
@@ -168,16 +169,16 @@ def test_viewers_of_one_process_share_an_index_read(monkeypatch: pytest.MonkeyPa
     clock = FakeClock(dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC))
     reads: list[str] = []
 
-    async def counting_read(prefix: str) -> dict[str, dict[str, str]]:
+    async def counting_read(prefix: str) -> Index:
         reads.append(prefix)
         await asyncio.sleep(0.01)  # the other viewers arrive while the read is under way
-        return {str(len(reads)): {"name": f"{len(reads)}-h.ts", "source": "s"}}
+        return {len(reads): IndexEntry(name=f"{len(reads)}-h.ts", source="s")}
 
     monkeypatch.setattr(stream, "clock", clock)
     monkeypatch.setattr(stream, "_read_index", counting_read)
     monkeypatch.setattr(stream, "_index_cache", {})
 
-    async def viewers() -> list[dict[str, dict[str, str]]]:
+    async def viewers() -> list[Index]:
         return list(await asyncio.gather(*(stream.load_index("live/x/360p") for _ in range(50))))
 
     first = async_to_sync(viewers)()
@@ -187,7 +188,7 @@ def test_viewers_of_one_process_share_an_index_read(monkeypatch: pytest.MonkeyPa
     assert len(reads) == 1
     clock.now += stream.INDEX_TTL
     assert async_to_sync(stream.load_index)("live/x/360p") == {
-        "2": {"name": "2-h.ts", "source": "s"}
+        2: IndexEntry(name="2-h.ts", source="s")
     }
     async_to_sync(stream.load_index)("live/y/360p")  # another rung: its own read
     assert reads == ["live/x/360p", "live/x/360p", "live/y/360p"]

@@ -19,8 +19,9 @@ from django.urls import resolve
 from broadcasting.delivery import views_live
 from broadcasting.delivery.asgi import LivePlaylists
 from broadcasting.delivery.views_live import last_listed_sequence
-from broadcasting.live.playlist import segment_start
-from broadcasting.live.playout import live_prefix, publish_window
+from broadcasting.live.playout import publish_window
+from broadcasting.live.store import live_prefix
+from broadcasting.media.grid import segment_start
 from broadcasting.media.storage import public_storage
 from playlists.models import Channel
 from tests.broadcasting.live.test_playout import EPOCH, SPEC, START, channel, encoded  # noqa: F401

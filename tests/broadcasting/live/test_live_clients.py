@@ -27,8 +27,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from broadcasting.live.playlist import segment_start
-from broadcasting.live.playout import live_prefix, publish_window
+from broadcasting.live.playout import publish_window
+from broadcasting.live.store import live_prefix
+from broadcasting.media.grid import segment_start
 from broadcasting.media.storage import public_storage
 from playlists.models import Channel, ScheduledItem, ScheduleVersion
 from tests.broadcasting.live.test_playout import (  # noqa: F401 - fixtures used by name

@@ -1,7 +1,7 @@
-"""The live playlists as pure functions of the clock: properties over random instants."""
+"""The live playlists as pure functions of the clock: properties over random instants (the grid's
+own arithmetic is tested in ``tests/broadcasting/media/test_grid.py``)."""
 
 import datetime as dt
-import math
 import zoneinfo
 
 import m3u8  # type: ignore[import-untyped]
@@ -9,13 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from broadcasting.live.playlist import (
-    master_playlist,
-    media_playlist,
-    media_sequence,
-    program_date_time,
-)
+from broadcasting.live.playlist import master_playlist, media_playlist, program_date_time
 from broadcasting.media.formats import DEFAULT_FORMAT
+from broadcasting.media.grid import sequence_at
 
 EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 SEGMENT_MS = 4800
@@ -27,48 +23,9 @@ instants = st.datetimes(
 )
 
 
-@given(instants)
-def test_media_sequence_is_floor_of_elapsed_segments(at: dt.datetime) -> None:
-    sequence = media_sequence(at, epoch=EPOCH, segment_ms=SEGMENT_MS)
-    start = EPOCH + dt.timedelta(milliseconds=sequence * SEGMENT_MS)
-    assert start <= at < start + dt.timedelta(milliseconds=SEGMENT_MS)
-    elapsed_ms = (at - EPOCH) // dt.timedelta(milliseconds=1)
-    assert sequence == math.floor(elapsed_ms / SEGMENT_MS)
-
-
-@given(instants, st.integers(min_value=0, max_value=10**7))
-def test_media_sequence_follows_wall_time(at: dt.datetime, later_ms: int) -> None:
-    later = at + dt.timedelta(milliseconds=later_ms)
-    a = media_sequence(at, epoch=EPOCH, segment_ms=SEGMENT_MS)
-    b = media_sequence(later, epoch=EPOCH, segment_ms=SEGMENT_MS)
-    assert b >= a
-    assert b - a in (later_ms // SEGMENT_MS, later_ms // SEGMENT_MS + 1)
-
-
-@pytest.mark.parametrize(
-    "local_before",
-    [
-        dt.datetime(2026, 3, 29, 1, 59, 58, tzinfo=PARIS),
-        dt.datetime(2026, 10, 25, 2, 59, 58, tzinfo=PARIS),
-    ],
-    ids=["spring-forward", "fall-back"],
-)
-def test_media_sequence_never_resets_across_dst(local_before: dt.datetime) -> None:
-    """Stepping 1 s at a time through a DST change in Paris local time: +1 or +0 each step."""
-    at = local_before
-    previous = media_sequence(at, epoch=EPOCH, segment_ms=SEGMENT_MS)
-    for _ in range(7200):
-        at = (at.astimezone(dt.UTC) + dt.timedelta(seconds=1)).astimezone(PARIS)
-        current = media_sequence(at, epoch=EPOCH, segment_ms=SEGMENT_MS)
-        assert current - previous in (0, 1)
-        previous = current
-    start = local_before
-    assert previous - media_sequence(start, epoch=EPOCH, segment_ms=SEGMENT_MS) in (1500, 1501)
-
-
 @given(instants, st.integers(min_value=1, max_value=12))
 def test_window_and_program_date_times(at: dt.datetime, window: int) -> None:
-    last = media_sequence(at, epoch=EPOCH, segment_ms=SEGMENT_MS)
+    last = sequence_at(at, epoch=EPOCH, segment_ms=SEGMENT_MS)
     first = last - window + 1
     uris = [f"{n}-abcdef012345.ts" for n in range(first, last + 1)]
     text = media_playlist(

@@ -8,19 +8,21 @@ from pathlib import Path
 from typing import cast
 
 import pytest
+from django.contrib.auth.models import AnonymousUser, User
 from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
 from broadcasting.live.overrides import (
     OverrideWindow,
-    choose_source,
     override_at,
     override_end,
+    override_index,
     override_start,
 )
-from broadcasting.live.playlist import media_sequence, segment_start
-from broadcasting.live.playout import live_prefix, publish_window
+from broadcasting.live.playout import publish_window
+from broadcasting.live.store import live_prefix
+from broadcasting.media.grid import segment_start, sequence_at
 from broadcasting.media.storage import asset_prefix, public_storage
 from broadcasting.models import Asset, Override
 from playlists.models import AsRunEntry, Channel
@@ -41,7 +43,7 @@ SEGMENT = dt.timedelta(milliseconds=4800)
 
 
 def _seq(on: Channel, at: dt.datetime) -> int:
-    return media_sequence(at, epoch=on.epoch, segment_ms=on.channel_format.segment_ms)
+    return sequence_at(at, epoch=on.epoch, segment_ms=on.channel_format.segment_ms)
 
 
 # --- services --------------------------------------------------------------------------------
@@ -63,6 +65,22 @@ def test_start_and_end_snap_to_the_next_boundary() -> None:
     early = override_start(channel=ch, asset=clip, now=now)
     override_end(override=early, now=now - SEGMENT)  # ended before it started: zero length
     assert early.end == early.start
+
+
+@pytest.mark.django_db
+def test_an_editor_is_recorded_and_nobody_else() -> None:
+    ch = cast(Channel, default_channel())
+    clip = cast(Asset, ReadyAssetFactory(segment_count=2))
+    editor = cast(User, EditorFactory())
+    now = segment_start(9000, epoch=ch.epoch, segment_ms=4800)
+    by_editor = override_start(channel=ch, asset=clip, user=editor, now=now)
+    anonymous = override_start(channel=ch, asset=clip, user=AnonymousUser(), now=now)
+    by_code = override_start(channel=ch, asset=clip, now=now)
+    assert (by_editor.created_by, anonymous.created_by, by_code.created_by) == (editor, None, None)
+    override_end(override=by_editor, user=AnonymousUser(), now=now)
+    override_end(override=anonymous, user=editor, now=now)
+    assert (by_editor.ended_by, anonymous.ended_by) == (None, editor)
+    assert Override.objects.get(pk=anonymous.pk).ended_by == editor
 
 
 @pytest.mark.django_db
@@ -112,7 +130,8 @@ def test_overrides_start_on_their_boundary_and_the_plan_resumes_at_wall_clock(
 ) -> None:
     lengths, window = timeline
     for n in range(sum(lengths) + 6):
-        kind, index = choose_source(n, _plan_index(lengths, n), window)
+        clip = override_index(n, window)
+        kind, index = ("plan", _plan_index(lengths, n)) if clip is None else ("override", clip)
         inside = n >= window.first and (window.stop is None or n < window.stop)
         k = n - window.first
         if inside and (window.repeat or k < window.length):

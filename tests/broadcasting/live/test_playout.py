@@ -17,22 +17,21 @@ import m3u8  # type: ignore[import-untyped]
 import pytest
 from django.core.files.base import ContentFile
 
-from broadcasting.live.playlist import media_sequence, segment_start
-from broadcasting.live.playout import live_prefix, publish_window
-from broadcasting.media.encoding import encode_asset
-from broadcasting.media.ffmpeg import Limits
+from broadcasting.live.playout import publish_window
+from broadcasting.live.store import live_prefix
 from broadcasting.media.formats import DEFAULT_FORMAT
+from broadcasting.media.grid import segment_start, sequence_at
 from broadcasting.media.storage import asset_prefix, public_storage, publish_directory
 from broadcasting.models import Asset, ChannelFormat, Rendition
 from playlists.models import AsRunEntry, Channel, ScheduledItem, ScheduleVersion
-from tests.broadcasting import clips
+from tests.broadcasting.cached_media import encoded_clip
 from tests.broadcasting.live.test_tsrewrite import (
+    ITEM_CLIPS,
     check_continuous,
     counter_jumps,
     ffmpeg_warnings,
     publish,
 )
-from tests.broadcasting.media_facts import facts_for
 from tests.factories import ReadyAssetFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -47,25 +46,13 @@ WINDOW = 6
 
 @pytest.fixture(scope="module")
 def encoded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Output directories of three clips (2, 1 and 2 segments) in the 360p channel format."""
+    """Output directories of three clips (2, 1 and 2 segments) in the 360p channel format: the
+    real encodes, made once for every worker and run (``cached_media``), copied here."""
     root = tmp_path_factory.mktemp("playout")
-    makers = {
-        "landscape": lambda folder: clips.landscape_1080p(folder, 6.0),
-        "four_by_three": lambda folder: clips.four_by_three(folder, 4.0),
-        "loud": lambda folder: clips.loud(folder, 9.0),
+    return {
+        name: encoded_clip(generator, args, SPEC, root / name)
+        for name, (generator, args) in ITEM_CLIPS.items()
     }
-    out = {}
-    for name, make in makers.items():
-        folder = root / name
-        folder.mkdir()
-        source = make(folder)
-        facts = facts_for(source)
-        result = encode_asset(
-            source=source, demuxer=facts.container, facts=facts, spec=SPEC,
-            work_dir=folder / "work", limits=Limits(wall_seconds=300),
-        )  # fmt: skip
-        out[name] = result.out_dir
-    return out
 
 
 def _stored_asset(out_dir: Path, channel_format: ChannelFormat, title: str) -> Asset:
@@ -116,7 +103,7 @@ def _air(channel: Channel, *, until: int, jitter: dt.timedelta) -> dict[int, byt
     for sequence in range(START, until + 1):
         now = segment_start(sequence, epoch=EPOCH, segment_ms=SPEC.segment_ms) + jitter
         report = publish_window(channel=channel, now=now, window=WINDOW)
-        assert report.sequence == sequence == media_sequence(now, epoch=EPOCH, segment_ms=4800)
+        assert report.sequence == sequence == sequence_at(now, epoch=EPOCH, segment_ms=4800)
         with storage.open(f"{prefix}/index.m3u8", "rb") as handle:
             playlist = m3u8.loads(handle.read().decode())
         assert playlist.media_sequence == sequence - WINDOW + 1

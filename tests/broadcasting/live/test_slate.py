@@ -6,6 +6,7 @@ The channels here use a 360p-only format so that the built-in slate's transcode 
 
 import dataclasses
 import datetime as dt
+import importlib
 import threading
 from io import StringIO
 from pathlib import Path
@@ -13,28 +14,28 @@ from typing import cast
 
 import m3u8  # type: ignore[import-untyped]
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
 
 from broadcasting.demo import DEMO_CLIPS, demo_clip_command
 from broadcasting.live import slate as slate_module
-from broadcasting.live.playlist import segment_start
-from broadcasting.live.playout import live_prefix, publish_window
+from broadcasting.live.playout import publish_window
 from broadcasting.live.slate import (
-    BUILTIN_PREFIX,
     MESSAGE,
     builtin_slate_command,
-    is_builtin_slate,
     slate_builtin_ensure,
     slate_for_air,
 )
+from broadcasting.live.store import live_prefix
 from broadcasting.media.captions import drawtext_escape
 from broadcasting.media.ffmpeg import FailureKind, FFmpegError
 from broadcasting.media.formats import DEFAULT_FORMAT
+from broadcasting.media.grid import segment_start
 from broadcasting.media.storage import public_storage
 from broadcasting.models import Asset, AssetKind, ChannelFormat, TranscodeJob
 from playlists.models import AsRunEntry, Channel, ScheduledItem, ScheduleVersion
 from tests.broadcasting.live.test_tsrewrite import check_continuous, ffmpeg_warnings
-from tests.factories import ReadyAssetFactory
+from tests.factories import AssetFactory, ReadyAssetFactory
 
 RUNG = next(r for r in DEFAULT_FORMAT.rungs if r.name == "360p")
 SPEC = dataclasses.replace(DEFAULT_FORMAT, rungs=(RUNG,))
@@ -117,7 +118,7 @@ def test_a_channel_with_its_own_slate_keeps_it(bare_channel: Channel) -> None:
     channel = _fresh(bare_channel)
     assert slate_builtin_ensure(channel=channel) == own
     assert _fresh(channel).slate_id == own.pk
-    assert not Asset.objects.filter(original_filename__startswith=BUILTIN_PREFIX).exists()
+    assert not Asset.objects.filter(builtin_slate_for__isnull=False).exists()
     assert slate_for_air(channel=channel) == own
 
 
@@ -142,7 +143,7 @@ def test_an_empty_timeline_airs_the_builtin_slate_cleanly(
     bare_channel: Channel, tmp_path: Path
 ) -> None:
     slate = slate_builtin_ensure(channel=bare_channel)
-    assert slate is not None and is_builtin_slate(slate)
+    assert slate is not None and slate.builtin_slate_for_id == bare_channel.pk
     assert slate.kind == AssetKind.SLATE and slate.is_schedulable
     assert slate.channel_format_id == bare_channel.channel_format_id
     assert [r.name for r in slate.renditions.all()] == [RUNG.name]
@@ -192,7 +193,7 @@ def test_an_unusable_own_slate_is_kept_and_the_builtin_one_airs(bare_channel: Ch
     Channel.objects.filter(pk=bare_channel.pk).update(slate=pending)
     channel = _fresh(bare_channel)
     builtin = slate_builtin_ensure(channel=channel)
-    assert builtin is not None and is_builtin_slate(builtin)
+    assert builtin is not None and builtin.builtin_slate_for_id == channel.pk
     assert _fresh(channel).slate_id == pending.pk  # the editor's choice is not replaced
     assert slate_for_air(channel=_fresh(channel)) == builtin
 
@@ -240,10 +241,10 @@ def test_the_playout_command_makes_the_slate_before_it_publishes(bare_channel: C
     call_command("playout", "--once", stdout=out)
     assert f"{bare_channel.slug} seq=" in out.getvalue()
     assert "unfilled=0" in out.getvalue() and f"slated={WINDOW + 3}" in out.getvalue()
-    builtin = Asset.objects.get(original_filename__startswith=BUILTIN_PREFIX)
+    builtin = Asset.objects.get(builtin_slate_for__isnull=False)
     assert _fresh(bare_channel).slate_id == builtin.pk
     call_command("playout", "--once", stdout=StringIO())  # a restart: nothing made again
-    assert Asset.objects.filter(original_filename__startswith=BUILTIN_PREFIX).count() == 1
+    assert Asset.objects.filter(builtin_slate_for__isnull=False).count() == 1
 
 
 @pytest.mark.django_db
@@ -268,3 +269,19 @@ def test_a_channel_that_appears_later_gets_its_slate_beside_the_loop(
     assert not command.slate_pending(bare_channel) and seen == [bare_channel.pk]
     command.ensure_slates([bare_channel], wait=False)  # checked recently: not again
     assert seen == [bare_channel.pk]
+
+
+@pytest.mark.django_db
+def test_slates_made_before_the_field_are_marked_by_the_migration(bare_channel: Channel) -> None:
+    migration = importlib.import_module("broadcasting.migrations.0005_builtin_slate_field")
+    old = AssetFactory(
+        kind="slate", original_filename=f"builtin-slate-channel-{bare_channel.pk}.mp4"
+    )
+    gone = AssetFactory(kind="slate", original_filename="builtin-slate-channel-999999.mp4")
+    other = AssetFactory(
+        kind="programme", original_filename=f"builtin-slate-channel-{bare_channel.pk}.mp4"
+    )
+    migration.mark_builtin_slates(django_apps, None)
+    assert Asset.objects.get(pk=old.pk).builtin_slate_for_id == bare_channel.pk
+    assert Asset.objects.get(pk=gone.pk).builtin_slate_for_id is None
+    assert Asset.objects.get(pk=other.pk).builtin_slate_for_id is None

@@ -8,6 +8,7 @@ duration, audio throughout. The same concatenation without the rewrite is the co
 """
 
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,10 @@ from broadcasting.live.tsrewrite import (
     offset_for,
     rewrite_segment,
 )
-from broadcasting.media.encoding import encode_asset
-from broadcasting.media.ffmpeg import Limits
 from broadcasting.media.formats import DEFAULT_FORMAT
 from tests.broadcasting import clips
-from tests.broadcasting.media_facts import facts_for, ffprobe_json
+from tests.broadcasting.cached_media import encoded_clip
+from tests.broadcasting.media_facts import ffprobe_json
 
 SPEC = replace(DEFAULT_FORMAT, rungs=tuple(r for r in DEFAULT_FORMAT.rungs if r.name == "360p"))
 FRAME_TICKS = 3600  # one video frame at 25 fps
@@ -164,6 +164,14 @@ def test_bad_input_raises_ts_error() -> None:
 # --- real items aired back to back ------------------------------------------------------------
 
 
+# The items aired here and by the playout tests: (generator, arguments) of 2, 1 and 2 segments.
+ITEM_CLIPS: dict[str, tuple[Callable[..., Path], tuple[float]]] = {
+    "landscape": (clips.landscape_1080p, (6.0,)),
+    "four_by_three": (clips.four_by_three, (4.0,)),
+    "loud": (clips.loud, (9.0,)),
+}
+
+
 @dataclass(frozen=True)
 class Item:
     name: str
@@ -172,24 +180,13 @@ class Item:
 
 @pytest.fixture(scope="module")
 def items(tmp_path_factory: pytest.TempPathFactory) -> list[Item]:
-    """Three different clips of 1 to 2 segments each, encoded in the channel format (360p)."""
+    """Three different clips of 1 to 2 segments each, encoded in the channel format (360p): the
+    real encodes, made once for every worker and run (``cached_media``)."""
     root = tmp_path_factory.mktemp("tsrewrite")
-    makers = {
-        "landscape": lambda folder: clips.landscape_1080p(folder, 6.0),
-        "four_by_three": lambda folder: clips.four_by_three(folder, 4.0),
-        "loud": lambda folder: clips.loud(folder, 9.0),
-    }
     made = []
-    for name, make in makers.items():
-        folder = root / name
-        folder.mkdir()
-        source = make(folder)
-        facts = facts_for(source)
-        result = encode_asset(
-            source=source, demuxer=facts.container, facts=facts, spec=SPEC,
-            work_dir=folder / "work", limits=Limits(wall_seconds=300),
-        )  # fmt: skip
-        paths = sorted((result.out_dir / "360p").glob("seg_*.ts"))
+    for name, (generator, args) in ITEM_CLIPS.items():
+        out_dir = encoded_clip(generator, args, SPEC, root / name)
+        paths = sorted((out_dir / "360p").glob("seg_*.ts"))
         made.append(Item(name, [path.read_bytes() for path in paths]))
     assert [len(item.segments) for item in made] == [2, 1, 2]
     return made
