@@ -130,6 +130,15 @@ class Asset(models.Model):
         help_text=_("Set on the slate the playout made for a channel that had none."),
     )
 
+    public_key = models.CharField(
+        max_length=40,
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="Random name of the published renditions; set on approval, cleared on take-down.",
+    )
+
     # The original, kept private so that the ladder can be rebuilt when the format changes.
     source = models.CharField(max_length=500, help_text="Name in the private storage.")
     original_filename = models.CharField(max_length=255, blank=True)
@@ -296,6 +305,11 @@ class Override(models.Model):
         max_length=20,
         choices=OverrideReason,
         default=OverrideReason.MANUAL,
+    )
+    priority = models.PositiveSmallIntegerField(
+        verbose_name=_("priority"),
+        default=0,
+        help_text=_("When several overrides are active, the highest priority airs."),
     )
     note = models.CharField(verbose_name=_("note"), max_length=200, blank=True)
     alert_ref = models.CharField(verbose_name=_("alert reference"), max_length=100, blank=True)
