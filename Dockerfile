@@ -52,10 +52,11 @@ RUN export DJANGO_SECRET_KEY=build-only-not-a-secret \
     && rm -f /tmp/build.sqlite3
 
 # /app stays owned by root (read-only for the application). /app/var holds run-time files
-# (Celery beat's schedule); /srv/static is where docker-compose.yml mounts the static volume
-# that nginx serves (a new volume takes this folder's owner).
-RUN mkdir -p /app/var /srv/static \
-    && chown carillon:carillon /app/var /srv/static
+# (Celery beat's schedule); /app/var/work and /srv/static are where docker-compose.yml mounts
+# the transcode workers' volume and the static volume that nginx serves (a new volume takes
+# its folder's owner).
+RUN mkdir -p /app/var /app/var/work /srv/static \
+    && chown carillon:carillon /app/var /app/var/work /srv/static
 
 USER carillon
 

@@ -1,11 +1,12 @@
-"""Columns of the editors' video list: poster thumbnail and processing state with progress."""
+"""Columns of the editors' video list: poster thumbnail (through the editors' preview) and
+processing state with progress."""
 
 from typing import Any
 
 from wagtail.admin.ui.tables import Column
 
+from broadcasting.delivery.previews import preview_url
 from broadcasting.media.failures import failure_message
-from broadcasting.media.storage import public_storage
 from broadcasting.models import Asset, ProcessingState
 
 
@@ -14,7 +15,8 @@ class PosterColumn(Column):
 
     def get_cell_context_data(self, instance: Asset, parent_context: Any) -> dict[str, Any]:
         context = super().get_cell_context_data(instance, parent_context)
-        context["poster_url"] = public_storage().url(instance.poster) if instance.poster else ""
+        # Through the editors' preview: the poster is private until the video is approved.
+        context["poster_url"] = preview_url(instance, instance.poster) if instance.poster else ""
         return context
 
 

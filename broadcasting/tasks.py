@@ -2,7 +2,9 @@
 
 from celery import shared_task
 
-from broadcasting.media.jobs import jobs_sweep
+from broadcasting.media.jobs import jobs_sweep, work_dirs_sweep
+from broadcasting.media.retention import originals_prune
+from broadcasting.media.services import asset_publish_files
 from broadcasting.media.transcoding import TranscodeRetry, transcode_job_run
 
 
@@ -21,7 +23,33 @@ def transcode_asset(self, job_id: int) -> str:  # type: ignore[no-untyped-def]
     return transcode_job_run(job_id=job_id, worker=f"{self.request.hostname}:{self.request.id}")
 
 
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=10,
+    retry_backoff_max=600,
+    max_retries=8,
+    ignore_result=True,
+)
+def publish_asset(asset_id: int) -> bool:
+    """Copy an approved asset's renditions to public storage under its public key (idempotent)."""
+    return asset_publish_files(asset_id=asset_id)
+
+
 @shared_task(ignore_result=True)
 def sweep_transcode_jobs() -> None:
-    """Beat: re-queue jobs of dead workers, send lost messages, remove orphan work dirs."""
+    """Beat: re-queue jobs of dead workers, send lost messages, fail hopeless assets."""
     jobs_sweep()
+
+
+@shared_task(ignore_result=True)
+def transcode_sweep_work_dirs() -> None:
+    """Beat, on the ``transcode`` queue (its worker owns the work folder): remove dead
+    attempts' work dirs and empty asset folders."""
+    work_dirs_sweep()
+
+
+@shared_task(ignore_result=True)
+def apply_retention() -> None:
+    """Beat, hourly: delete the expired originals of failed and rejected videos."""
+    originals_prune()

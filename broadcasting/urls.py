@@ -1,9 +1,10 @@
-"""Public routes of the broadcasting app: IPTV lists, HDHomeRun emulation and the live HLS
-(playlists and segments, for deployments with nothing in front of public storage)."""
+"""Routes of the broadcasting app: IPTV lists, HDHomeRun emulation, the live HLS (playlists and
+segments, for deployments with nothing in front of public storage), and the editors' previews
+of videos that are not public."""
 
 from django.urls import path, re_path
 
-from broadcasting.delivery import stream, views_iptv, views_live
+from broadcasting.delivery import previews, stream, views_iptv, views_live
 
 app_name = "broadcasting"
 urlpatterns = [
@@ -21,4 +22,5 @@ urlpatterns = [
         name="live-segment",
     ),
     path("device.xml", views_iptv.device_xml, name="hdhomerun-device"),
+    path("previews/videos/<int:pk>/<path:name>", previews.video_preview, name="video-preview"),
 ]

@@ -3,6 +3,7 @@ state, progress, poster and facts; the channel overrides, started and ended by e
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.forms import modelform_factory
@@ -20,7 +21,13 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import MenuItem
 
 from broadcasting.admin_columns import PosterColumn, ProcessingColumn
-from broadcasting.live.overrides import override_end, override_start
+from broadcasting.live.overrides import (
+    DEFAULT_PRIORITY,
+    OverrideRefused,
+    clip_refusal,
+    override_end,
+    override_start,
+)
 from broadcasting.models import Asset, Override
 
 
@@ -86,6 +93,31 @@ class OverrideIndexView(generic.IndexView):
         return buttons
 
 
+class OverrideStartForm(WagtailAdminModelForm):
+    """A new override: its priority may be left blank (the default of its reason: alerts above
+    manual take-overs); a clip that cannot air on the channel is refused with the reason."""
+
+    priority = forms.IntegerField(
+        label=_("priority"),
+        required=False,
+        min_value=0,
+        max_value=32767,
+        help_text=_(
+            "When several overrides are active, the highest priority airs. Blank: %(manual)s "
+            "for a manual take-over, %(alert)s for an alert."
+        )
+        % {"manual": DEFAULT_PRIORITY["manual"], "alert": DEFAULT_PRIORITY["alert"]},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean()
+        if data.get("channel") is not None and data.get("asset") is not None:
+            refusal = clip_refusal(channel=data["channel"], asset=data["asset"])
+            if refusal is not None:
+                self.add_error("asset", refusal.message)
+        return data
+
+
 class OverrideCreateView(generic.CreateView):
     def save_instance(self) -> Override:
         """Start through the service: the start snaps to the next segment boundary."""
@@ -93,7 +125,16 @@ class OverrideCreateView(generic.CreateView):
         return override_start(
             channel=data["channel"], asset=data["asset"], user=self.request.user,
             reason=data["reason"], note=data["note"], end=data["end"], repeat=data["repeat"],
+            priority=data["priority"],
         )  # fmt: skip
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        try:
+            response: HttpResponse = super().form_valid(form)
+        except OverrideRefused as refused:  # the clip changed since the form was checked
+            form.add_error("asset", refused.message)
+            return self.form_invalid(form)
+        return response
 
 
 class OverrideViewSet(ModelViewSet):
@@ -104,14 +145,15 @@ class OverrideViewSet(ModelViewSet):
     add_to_admin_menu = True
     index_view_class = OverrideIndexView
     add_view_class = OverrideCreateView
-    list_display = ["channel", "asset", "start", "end", "reason", "note"]
+    list_display = ["channel", "asset", "start", "end", "reason", "priority", "note"]
     list_filter = ["channel", "reason"]
-    form_fields = ["channel", "asset", "reason", "repeat", "end", "note"]
+    form_fields = ["channel", "asset", "reason", "priority", "repeat", "end", "note"]
 
     def get_form_class(self, for_update: bool = False) -> Any:
         if for_update:  # start and end change only through the services
-            return modelform_factory(Override, form=WagtailAdminModelForm, fields=["note"])
-        return super().get_form_class(for_update=False)
+            fields = ["priority", "note"]
+            return modelform_factory(Override, form=WagtailAdminModelForm, fields=fields)
+        return modelform_factory(Override, form=OverrideStartForm, fields=self.form_fields)
 
     def end_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Confirm (GET), then end the override at the next segment boundary (POST)."""

@@ -3,13 +3,11 @@
 import os
 
 from celery import Celery
-from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("carillon")
-app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = (Queue("default"), Queue("transcode"))
+app.config_from_object("django.conf:settings", namespace="CELERY")  # queues: CELERY_TASK_QUEUES
 app.autodiscover_tasks()
 
 

@@ -47,14 +47,25 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness: the process can reach what it needs to do its work."""
+    """Readiness: the process can reach what it needs to do its work. Anyone learns which
+    check passes or fails; only staff see the errors (which name hosts and ports), always
+    logged."""
     checks = {"database": check_database(), "redis": check_redis()}
     ready = all(error is None for error in checks.values())
+    detailed = not ready and _is_staff(request, database_up=checks["database"] is None)
     body = {
         "ready": ready,
-        "checks": {name: ("ok" if err is None else err) for name, err in checks.items()},
+        "checks": {
+            name: "ok" if err is None else (err if detailed else "fail")
+            for name, err in checks.items()
+        },
     }
     return JsonResponse(body, status=200 if ready else 503)
+
+
+def _is_staff(request: HttpRequest, *, database_up: bool) -> bool:
+    """Whether the request comes from staff (never known while the database is away)."""
+    return database_up and bool(request.user.is_staff)
 
 
 @never_cache

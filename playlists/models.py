@@ -186,7 +186,15 @@ class AsRunEntry(models.Model):
         verbose_name = _("as-run entry")
         verbose_name_plural = _("as-run log")
         ordering = ["-actual_start"]
-        indexes = [models.Index(fields=["channel", "actual_start"])]
+        # One entry per start on a channel: two playouts (or one re-running a boundary) cannot
+        # log the same start twice, and the playout writes through it (``get_or_create``). An
+        # item resumed after an override starts again, later: a second entry. Its index also
+        # serves the log's reads by channel and time.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "actual_start"], name="as_run_one_entry_per_start"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.actual_start:%Y-%m-%d %H:%M:%S} {self.title}"

@@ -5,22 +5,37 @@ window a request asks for (``requested_range``) and one JSON form of a guide ent
 
 The EPG shows programmes; the idents, rolls, interstitials, card slots and slate between them
 are folded into named slots so that a guide is readable.
+
+What viewers ask for costs no rebuild: the now/next answer reads only the items it returns
+(``guide_around``: pages of ``NOW_PAGE`` items), and a rendered guide (the schedule JSON, the
+XMLTV document) is kept in the cache under a key naming each channel's latest timeline version
+and the window widened to ``GUIDE_GRID`` (``guide_cache_key``, ``guide_cached``): a new version
+makes new keys, the old ones expire.
 """
 
 import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
-from django.utils import timezone
+from django.core.cache import cache
+from django.db.models import Max, QuerySet
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from broadcasting.media.storage import public_storage
-from playlists.models import Channel, ItemRole, ScheduledItem
+from broadcasting.media.storage import published_url
+from playlists.models import Channel, ItemRole, ScheduledItem, ScheduleVersion
 
 PROGRAMME_ROLES = frozenset({ItemRole.PROGRAMME, ItemRole.EVENT})
 MAX_RANGE = dt.timedelta(days=8)  # the longest guide one request may ask for
 DEFAULT_RANGE = dt.timedelta(hours=24)
+# Instants a request may name: far enough from the calendar's ends for any arithmetic on them.
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+GUIDE_GRID = dt.timedelta(minutes=15)  # cached windows start and end on this grid
+GUIDE_CACHE_SECONDS = 300  # bounds how long an edited title or poster may show its old value
+NOW_PAGE = 40  # items read at a time around now
 
 
 class BadRange(ValueError):
@@ -38,8 +53,9 @@ class GuideEntry:
     category: str
     poster_url: str
     kind: str  # "programme" or "slot"
-    asset_id: int | None
+    asset_id: int | None  # internal: never in a public answer (``video`` is)
     event_id: int | None
+    video: str | None = None  # the video's public key (``Asset.public_key``), never its id
 
 
 def channels_on_air() -> QuerySet[Channel]:
@@ -63,8 +79,28 @@ def item_at(*, channel: Channel, at: dt.datetime) -> ScheduledItem | None:
 
 def guide(*, channel: Channel, start: dt.datetime, end: dt.datetime) -> list[GuideEntry]:
     """The EPG of ``[start, end)``: programmes as they are, the rest folded into slots."""
+    return _fold(scheduled_items(channel=channel, start=start, end=end))
+
+
+def guide_around(
+    *, channel: Channel, at: dt.datetime, behind: dt.timedelta, following: int, ahead: dt.timedelta
+) -> list[GuideEntry]:
+    """The guide from ``at - behind`` to the ``following`` entries starting after ``at`` (none
+    beyond ``at + ahead``), read ``NOW_PAGE`` items at a time: what a now/next answer shows,
+    never the whole lookahead. Entries after those may be incomplete."""
+    query = scheduled_items(channel=channel, start=at - behind, end=at + ahead)
+    items: list[ScheduledItem] = []
+    while True:
+        page = list((query.filter(start__gt=items[-1].start) if items else query)[:NOW_PAGE])
+        items += page
+        entries = _fold(items)
+        if len(page) < NOW_PAGE or sum(entry.start > at for entry in entries) > following:
+            return entries
+
+
+def _fold(items: Iterable[ScheduledItem]) -> list[GuideEntry]:
     entries: list[GuideEntry] = []
-    for item in scheduled_items(channel=channel, start=start, end=end):
+    for item in items:
         if item.role in PROGRAMME_ROLES and item.asset is not None:
             entries.append(_programme(item))
         elif entries and entries[-1].kind == "slot":
@@ -84,10 +120,11 @@ def _programme(item: ScheduledItem) -> GuideEntry:
         title=title,
         description=asset.description,
         category=asset.get_category_display(),
-        poster_url=public_storage().url(asset.poster) if asset.poster else "",
+        poster_url=published_url(asset_id=asset.pk, public_key=asset.public_key, name=asset.poster),
         kind="programme",
         asset_id=asset.pk,
         event_id=item.event_id,
+        video=asset.public_key,
     )
 
 
@@ -138,7 +175,53 @@ def _instant(raw: str, zone: ZoneInfo) -> dt.datetime:
         value = dt.datetime.fromisoformat(raw.replace(" ", "+"))
     except ValueError as err:
         raise BadRange(f"not an ISO 8601 date-time: {raw!r}") from err
-    return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=zone)
+    try:
+        instant = aware.astimezone(dt.UTC)
+    except OverflowError:  # a time next to year 1 or 9999 with no UTC instant
+        instant = None
+    if instant is None or not EARLIEST <= instant < LATEST:
+        raise BadRange(f"date-times must lie between {EARLIEST.year} and {LATEST.year - 1}")
+    return instant
+
+
+def guide_window(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """``[start, end)`` widened to whole ``GUIDE_GRID`` steps, so that nearby requests share
+    one cached guide."""
+    first = start - (start - EARLIEST) % GUIDE_GRID
+    steps = -((first - end) // GUIDE_GRID)  # the ceiling of (end - first) / GUIDE_GRID
+    return first, first + steps * GUIDE_GRID
+
+
+def guide_cache_key(
+    *, kind: str, channels: Sequence[Channel], start: dt.datetime, end: dt.datetime
+) -> str:
+    """The cache key of one rendering (``kind``) of ``channels``' guide over ``[start, end)``:
+    it names each channel's latest timeline version, so a new version makes a new key."""
+    versions = {
+        row["channel_id"]: (row["number"], row["latest"], row["built"].isoformat())
+        for row in ScheduleVersion.objects.filter(channel__in=[c.pk for c in channels])
+        .values("channel_id")
+        .annotate(number=Max("number"), latest=Max("id"), built=Max("built_at"))
+        .order_by()
+    }
+    facts: list[object] = [kind, translation.get_language(), start.isoformat(), end.isoformat()]
+    facts += [
+        (c.pk, c.slug, c.name, c.number, c.time_zone, c.group_title, c.logo_id, versions.get(c.pk))
+        for c in channels
+    ]
+    return f"guide:{hashlib.sha256(repr(facts).encode()).hexdigest()}"
+
+
+def guide_cached(*, key: str, render: Callable[[], bytes]) -> bytes:
+    """The rendering cached under ``key``, made by ``render`` when missing (the cache fails
+    soft: without Redis every request renders)."""
+    cached = cache.get(key)
+    if isinstance(cached, bytes):
+        return cached
+    body = render()
+    cache.set(key, body, GUIDE_CACHE_SECONDS)
+    return body
 
 
 def entry_json(entry: GuideEntry, zone: ZoneInfo) -> dict[str, object]:
@@ -153,6 +236,6 @@ def entry_json(entry: GuideEntry, zone: ZoneInfo) -> dict[str, object]:
         "category": entry.category,
         "poster": entry.poster_url,
         "kind": entry.kind,
-        "asset_id": entry.asset_id,
-        "event_id": entry.event_id,
+        "video": entry.video,
+        "event": entry.event_id is not None,  # a programmed event, not its internal id
     }

@@ -11,9 +11,10 @@ import logging
 import time
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
 from broadcasting.media.grid import grid_floor, next_boundary
@@ -31,7 +32,6 @@ from playlists.rulebook import channel_rules, library_for
 from playlists.scheduling import build_timeline, timeline_problems
 
 logger = logging.getLogger(__name__)
-DEFAULT_HOURS = 48
 HISTORY = dt.timedelta(hours=24)
 
 
@@ -45,19 +45,26 @@ def schedule_rebuild(
     user: User | None = None,
     reason: str = "",
     now: dt.datetime | None = None,
-    hours: float = DEFAULT_HOURS,
+    hours: float | None = None,
 ) -> ScheduleVersion:
-    """Rebuild the channel's timeline from the end of the item on air to ``now + hours``."""
+    """Rebuild the channel's timeline from the end of the item on air to ``now + hours``
+    (default: the horizon, ``schedule_horizon``)."""
     now = now or timezone.now()
     start = rebuild_start(channel=channel, at=now)
-    end = now + dt.timedelta(hours=hours)
+    end = now + (schedule_horizon() if hours is None else dt.timedelta(hours=hours))
     return _build_and_publish(channel=channel, start=start, end=end, user=user, reason=reason)
 
 
+def schedule_horizon() -> dt.timedelta:
+    """How far ahead the timeline is kept built: ``CARILLON_SCHEDULE_HORIZON_DAYS`` (8 by
+    default, so that XMLTV always has the coming week)."""
+    return dt.timedelta(days=settings.CARILLON_SCHEDULE_HORIZON_DAYS)
+
+
 def schedule_extend(*, channel: Channel, now: dt.datetime | None = None) -> ScheduleVersion | None:
-    """Keep ``DEFAULT_HOURS`` built ahead: append after the last item (beat, every few minutes)."""
+    """Keep the horizon built: append after the last item (beat, every few minutes)."""
     now = now or timezone.now()
-    horizon = now + dt.timedelta(hours=DEFAULT_HOURS)
+    horizon = now + schedule_horizon()
     last_end = ScheduledItem.objects.filter(channel=channel).aggregate(Max("end"))["end__max"]
     if last_end is None or last_end <= now:
         return schedule_rebuild(channel=channel, now=now, reason="nothing planned ahead")
@@ -170,6 +177,12 @@ def _item(channel: Channel, version: ScheduleVersion, entry: rules.TimelineEntry
 
 
 # The as-run log -------------------------------------------------------------------------------
+#
+# The playout logs what it published, run by run: an entry when something starts airing, its
+# actual end when something else follows. One entry per start on a channel (a database
+# constraint, and ``get_or_create`` on it): a playout re-running a boundary, or a second playout,
+# finds the entry already there. An item interrupted by an override and resumed at wall clock
+# starts twice: two entries.
 
 
 def as_run_record_item(
@@ -179,52 +192,99 @@ def as_run_record_item(
     asset: Asset | None,
     actual_start: dt.datetime,
     reason: AsRunReason,
+    joined: bool = False,
 ) -> bool:
     """Log that ``item`` started airing at ``actual_start``, ``asset`` being what really aired
-    (none: the item's role names the entry). Once per scheduled item: whether it was created."""
-    _, created = AsRunEntry.objects.get_or_create(
+    (none: the item's role names the entry). ``joined``: the item was already airing when the
+    playout began publishing (its start is unknown), logged only if it has no entry yet.
+    Whether an entry was created."""
+    if joined and AsRunEntry.objects.filter(channel=channel, scheduled_item=item).exists():
+        return False
+    return _as_run_start(
         channel=channel,
+        actual_start=actual_start,
         scheduled_item=item,
-        defaults={
-            "asset": asset,
-            "title": asset.title if asset is not None else item.role,
-            "role": item.role,
-            "planned_start": item.start,
-            "planned_end": item.end,
-            "actual_start": actual_start,
-            "actual_end": item.end,
-            "reason": reason,
-        },
+        asset=asset,
+        title=asset.title if asset is not None else item.role,
+        role=item.role,
+        planned_start=item.start,
+        planned_end=item.end,
+        actual_end=item.end,
+        reason=reason,
     )
-    return created
 
 
-def as_run_record_override(*, channel: Channel, override: Override) -> bool:
-    """Log the override once its first segment airs (once per clip, start and kind; its end is
-    set by ``as_run_close_override``). Whether the entry was created."""
+def as_run_record_override(
+    *,
+    channel: Channel,
+    override: Override,
+    actual_start: dt.datetime | None = None,
+    joined: bool = False,
+) -> bool:
+    """Log that the override's clip started airing at ``actual_start`` (default: its start; a
+    stacked override resumed after a higher one starts again, later). Its end, until known, is
+    its planned end or, open-ended, its start. ``joined``: already airing when the playout began
+    publishing, logged only if the override has no entry yet. Whether an entry was created."""
+    if joined and _override_entries(override).exists():
+        return False
+    start = actual_start or override.start
     alert = override.reason == OverrideReason.ALERT
-    _, created = AsRunEntry.objects.get_or_create(
+    return _as_run_start(
         channel=channel,
+        actual_start=start,
         asset=override.asset,
-        actual_start=override.start,
+        title=override.asset.title,
+        role="interstitial",
+        planned_start=override.start,
+        planned_end=override.end,
+        actual_end=override.end or start,
         reason=AsRunReason.ALERT if alert else AsRunReason.OVERRIDE,
-        defaults={
-            "title": override.asset.title,
-            "role": "interstitial",
-            "planned_start": override.start,
-            "planned_end": override.end,
-            "actual_end": override.end or override.start,
-            "note": override.note[:200],
-        },
+        note=override.note[:200],
+    )
+
+
+def _as_run_start(*, channel: Channel, actual_start: dt.datetime, **fields: object) -> bool:
+    _, created = AsRunEntry.objects.get_or_create(
+        channel=channel, actual_start=actual_start, defaults=fields
     )
     return created
 
 
-def as_run_close_override(*, override: Override, end: dt.datetime) -> int:
-    """Give the override's as-run entry, if written yet, its actual ``end``: rows updated."""
+def _override_entries(override: Override) -> QuerySet[AsRunEntry]:
+    """The entries of the override's runs (its clip, as an override or alert, from its start)."""
     return AsRunEntry.objects.filter(
         channel_id=override.channel_id,
         asset_id=override.asset_id,
-        actual_start=override.start,
         reason__in=[AsRunReason.OVERRIDE, AsRunReason.ALERT],
-    ).update(actual_end=end)
+        actual_start__gte=override.start,
+    )
+
+
+def as_run_record_end(
+    *,
+    channel: Channel,
+    end: dt.datetime,
+    item: ScheduledItem | None = None,
+    override: Override | None = None,
+) -> int:
+    """Something else began airing at ``end``: the last run of ``item`` (or of ``override``)
+    before it ended there. Rows updated (0: already recorded, or no such run)."""
+    if override is not None:
+        runs = _override_entries(override)
+    else:
+        runs = AsRunEntry.objects.filter(channel=channel, scheduled_item=item)
+    last = runs.filter(actual_start__lt=end).order_by("-actual_start").first()
+    if last is None or last.actual_end == end:
+        return 0
+    return AsRunEntry.objects.filter(pk=last.pk).update(actual_end=end)
+
+
+def as_run_close_override(*, override: Override, end: dt.datetime) -> int:
+    """The override ends at ``end`` (an editor ended it): its runs still open then end there
+    (those that already ended, under a higher override, keep their end). Rows updated."""
+    return (
+        _override_entries(override)
+        .filter(actual_start__lt=end)
+        .filter(Q(actual_end__gt=end) | Q(actual_end=F("actual_start")))
+        .update(actual_end=end)
+    )

@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 
 from playlists.models import Channel
+from playlists.retention import retention_apply
 from playlists.services import schedule_extend, schedule_rebuild
 
 logger = logging.getLogger(__name__)
@@ -12,7 +13,7 @@ logger = logging.getLogger(__name__)
 
 @shared_task(ignore_result=True)
 def keep_schedules_built() -> None:
-    """Beat: keep the next 48 hours of every channel on air built."""
+    """Beat: keep the horizon (8 days by default) of every channel on air built."""
     for channel in Channel.objects.filter(is_active=True).select_related("channel_format"):
         schedule_extend(channel=channel)
 
@@ -24,3 +25,9 @@ def rebuild_channel_schedule(channel_id: int, reason: str = "") -> None:
     if channel is None or not channel.is_active:
         return
     schedule_rebuild(channel=channel, reason=reason)
+
+
+@shared_task(ignore_result=True)
+def apply_retention() -> None:
+    """Beat, hourly: delete old as-run entries, past scheduled items and unused versions."""
+    retention_apply()

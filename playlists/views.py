@@ -212,7 +212,7 @@ def _warning_row(warning: ProgrammingWarning, finder: AdminURLFinder) -> dict[st
 
 @require_POST
 def rebuild(request: HttpRequest, slug: str) -> HttpResponse:
-    """Rebuild the channel's next 48 hours now, then go back to the grid."""
+    """Rebuild the channel's timeline to the horizon now, then go back to the grid."""
     if not can_rebuild(request.user):
         raise PermissionDenied
     channel = get_object_or_404(Channel, slug=slug)

@@ -46,6 +46,9 @@ http {
       location ~ \.ts\$ { add_header Cache-Control "public, max-age=86400, immutable" always; add_header Access-Control-Allow-Origin "*" always; }
     }
     location /media/private/ { return 404; }
+    # Renditions are private until approved, then published under v/<random key>/ only; this
+    # old public place of every transcode (moved by \`manage.py secure_renditions\`) stays closed.
+    location ^~ /media/public/assets/ { return 404; }
 $EXTRA
     # The continuous MPEG-TS stream (HDHomeRun clients) comes from the web process.
     location ~ ^/live/[^/]+/stream\\.ts\$ {

@@ -20,9 +20,15 @@ for port in "$CARILLON_PORT" "$CARILLON_WEB_PORT"; do
   fi
 done
 
+# This installation's secret key and HDHomeRun device id: made once and kept in var/ (mode 0600),
+# now, before the processes below start together and race to make them.
+$PY -m config.secret_files
 $PY manage.py migrate --noinput
 $PY manage.py collectstatic --noinput --verbosity 0
-$PY manage.py create_demo_admin > var/run/demo-admin.txt
+# The password stays in the command's own private file (var/demo-admin.txt), not in a copy
+# made with the default umask as earlier versions did.
+rm -f var/run/demo-admin.txt
+demo_admin="$($PY manage.py create_demo_admin)"
 $PY manage.py seed_demo
 
 cp Procfile var/run/Procfile
@@ -45,7 +51,7 @@ echo "nginx: nginx -p $ROOT/var/nginx -c $ROOT/var/nginx/nginx.conf -g 'daemon o
 
 echo
 echo "Carillon starts at http://127.0.0.1:$CARILLON_PORT/ (admin: http://127.0.0.1:$CARILLON_PORT/admin/)"
-cat var/run/demo-admin.txt
+echo "$demo_admin"
 echo "Demo videos are transcoded by the workers in the first minutes; see Vidéos in the admin."
 echo "Press Ctrl-C to stop every process."
 echo

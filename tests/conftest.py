@@ -1,16 +1,61 @@
-"""Shared fixtures: the suite runs against a real PostgreSQL and a real Redis."""
+"""Shared fixtures: the suite runs against a real PostgreSQL and a real Redis.
+
+Under pytest-xdist each worker has its own test database and Redis database (see
+``config.settings.test``); each test has its own media and work folders.
+"""
 
 from pathlib import Path
 
 import pytest
 
 from config.storage import local_storages
+from tests import artefact_cache, database_template
+from tests.broadcasting.cached_media import cache_media_builds
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """pytest-django's per-worker database names; then each worker's database is a clone of
+    one migrated template (``tests.database_template``)."""
+    database_template.install()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Once per run (in the controller, not in each xdist worker): name the run, for the media
+    that its workers share (``artefact_cache.run_root``), and drop stale cached media."""
+    if not hasattr(config, "workerinput"):
+        artefact_cache.start_run()
+        artefact_cache.prune()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):
+        artefact_cache.end_run()
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-django's (stable) sort by kind of database use
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In xdist workers, the tests marked ``slow`` first, so the long ones start early instead
+    of ending the run alone on one worker. pytest-django then puts the tests that use the
+    database in a transaction first and the transactional ones (which empty it) after them,
+    keeping this order within each kind."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(autouse=True)
 def _isolated_media(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
-    """Each test writes media under its own folder on the local storage backends."""
+    """Each test writes media and transcode work under its own folders on the local storage
+    backends (asset ids repeat across the workers' databases)."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STORAGES = local_storages(
         media_root=settings.MEDIA_ROOT, public_url=settings.PUBLIC_MEDIA_URL
     )
+    settings.CARILLON_WORK_DIR = tmp_path / "work"
+
+
+@pytest.fixture
+def cached_media_builds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lavfi generations and encodes built once for every worker and run (for tests whose
+    subject is not the media pipeline): see ``tests.broadcasting.cached_media``."""
+    cache_media_builds(monkeypatch)

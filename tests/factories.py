@@ -4,6 +4,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission, User
 
+from broadcasting.media.storage import new_public_key
 from broadcasting.models import Asset, ChannelFormat, JobState, TranscodeJob
 
 
@@ -49,10 +50,11 @@ class TranscodeJobFactory(factory.django.DjangoModelFactory[TranscodeJob]):
 
 
 class ReadyAssetFactory(AssetFactory):
-    """An approved, transcoded asset of a whole number of segments."""
+    """An approved, transcoded asset of a whole number of segments (published: a public key)."""
 
     state = "ready"
     approval = "approved"
+    public_key = factory.LazyFunction(new_public_key)
     kind = "programme"
     category = "culture"
     segment_count = factory.Faker("random_int", min=5, max=40)

@@ -15,8 +15,7 @@ from config.celery_app import app
 from tests.support import ROOT, subprocess_env
 
 CHILD = """
-import json, django
-django.setup()
+import json
 from django.conf import settings
 from config.celery_app import app
 print(json.dumps({"redis": settings.REDIS_URL, "broker": app.conf.broker_url}))

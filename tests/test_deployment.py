@@ -3,6 +3,7 @@
 Plain file checks: no database, no Django, no Docker daemon.
 """
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Any
@@ -214,3 +215,61 @@ def test_secrets_and_local_state_stay_out_of_the_image() -> None:
     ignored = (ROOT / ".dockerignore").read_text().split()
     for entry in (".env", ".venv", "var", ".git"):
         assert entry in ignored, entry
+
+
+PROCFILE = ROOT / "Procfile"
+RUN_SH = ROOT / "scripts" / "run.sh"
+# ${NAME:-default} in Compose files and in shell: the value when NAME is not set.
+DEFAULT_OF = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:-([^}]*)\}")
+
+
+def option(command: str, name: str) -> str:
+    """The value of ``name`` in a command line, its ${VAR:-default} read as the default."""
+    found = re.search(rf"{name}[ =](\S+)", command)
+    assert found, f"{name} missing from {command!r}"
+    return DEFAULT_OF.sub(r"\1", found.group(1)).strip("\"'")
+
+
+def test_the_web_process_trusts_forwarded_headers_from_its_proxy_only() -> None:
+    """uvicorn takes the client's address and scheme from X-Forwarded-* only when they come
+    from an allowed address: nginx's, never any client's ("*")."""
+    procfile = dict(line.split(": ", 1) for line in PROCFILE.read_text().splitlines() if line)
+    assert option(procfile["web"], "--forwarded-allow-ips") == "127.0.0.1"  # the local nginx
+    web = command_text(services()["web"])
+    trusted = option(web, "--forwarded-allow-ips")
+    nginx_address = DEFAULT_OF.sub(
+        r"\1", services()["nginx"]["networks"]["default"]["ipv4_address"]
+    )
+    assert trusted == nginx_address
+    subnets = [
+        DEFAULT_OF.sub(r"\1", pool["subnet"])
+        for pool in compose()["networks"]["default"]["ipam"]["config"]
+    ]
+    assert any(ipaddress.ip_address(trusted) in ipaddress.ip_network(net) for net in subnets)
+    cmd = re.search(r"^CMD (.*)$", DOCKERFILE.read_text(), re.MULTILINE)
+    assert cmd and '"*"' not in cmd.group(1)
+
+
+def test_make_run_makes_its_secrets_before_any_process_starts() -> None:
+    """The five processes would race to make the secret key: run.sh makes it first."""
+    script = RUN_SH.read_text()
+    secrets_step = script.index("-m config.secret_files")
+    assert secrets_step < script.index("manage.py migrate") < script.index("honcho")
+
+
+def test_make_run_writes_no_credentials_to_a_file_of_its_own() -> None:
+    """Output redirected to a file gets the default umask (readable by all): the demo
+    administrator's password stays in the command's own private file."""
+    script = RUN_SH.read_text()
+    assert "create_demo_admin" in script
+    assert not re.search(r"create_demo_admin[^\n]*>", script)
+
+
+def test_the_transcode_workers_share_their_work_folder() -> None:
+    """Beat sends the work-folder sweep to the transcode queue (the other processes do not see
+    the folder): whichever replica takes it sees every replica's attempts, in a volume that
+    the image's unprivileged user owns."""
+    volume = volume_sources(services()["worker-transcode"]).get("/app/var/work")
+    assert volume in set(compose().get("volumes") or {}), "worker-transcode: no work volume"
+    assert re.search(r"mkdir -p [^\n]*/app/var/work", DOCKERFILE.read_text())
+    assert re.search(r"chown carillon:carillon [^\n]*/app/var/work", DOCKERFILE.read_text())

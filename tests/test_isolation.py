@@ -48,7 +48,8 @@ def test_two_xdist_workers_share_no_database_broker_or_queue(tmp_path: Path) -> 
     for name in [name for name in env if name.startswith("PYTEST_")]:  # this run's worker
         del env[name]
     result = run(
-        [MANAGE[0], "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist", "each",
+        [MANAGE[0], "-m", "pytest", "-q", "--noconftest", "-p", "no:cacheprovider",
+         "-p", "no:hypothesispytest", "-p", "no:faker", "-n", "2", "--dist", "each",
          str(ROOT / "tests" / "isolation_probe.py")],
         env=env, timeout=180,
     )  # fmt: skip

@@ -43,15 +43,10 @@ class LineupChannel:
     stream_url: str  # absolute continuous MPEG-TS URL
 
 
-def device_id(secret: str) -> str:
-    """A stable 8-hex-digit device id derived from ``secret`` (never reveals it)."""
-    digest = hashlib.sha256(f"carillon-hdhomerun:{secret}".encode()).hexdigest()
-    return digest[:8].upper()
-
-
-def device_auth(secret: str) -> str:
-    """A stable opaque ``DeviceAuth`` token derived from ``secret``."""
-    return hashlib.sha256(f"carillon-hdhomerun-auth:{secret}".encode()).hexdigest()[:24]
+def device_auth(device: Device) -> str:
+    """A stable opaque ``DeviceAuth`` token for the device. It is published with the device id,
+    so it owes nothing to a secret: the device id itself is random (``config.secret_files``)."""
+    return hashlib.sha256(f"carillon-hdhomerun-auth:{device.device_id}".encode()).hexdigest()[:24]
 
 
 def device_uuid(device: Device) -> str:

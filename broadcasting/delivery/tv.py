@@ -30,7 +30,7 @@ from django.views.decorators.http import require_GET
 
 from broadcasting.live.store import master_url
 from playlists.models import Channel
-from playlists.selectors import channels_on_air, entry_json, guide
+from playlists.selectors import channels_on_air, entry_json, guide_around
 
 NOW_MAX_AGE = 2  # seconds: the banner and the ticker must follow the air closely
 NEXT_COUNT = 3
@@ -54,9 +54,12 @@ sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 def now_payload(channel: Channel, *, at: dt.datetime) -> dict[str, Any]:
     """What airs at ``at`` and after it, plus ``entries``: the entries of the last ``BEHIND``
-    too, so that a player whose picture lags behind ``at`` finds what it is showing."""
+    too, so that a player whose picture lags behind ``at`` finds what it is showing. Reads only
+    those entries' items (a few LIMITed pages), never the whole ``LOOKAHEAD``."""
     zone = ZoneInfo(channel.time_zone)
-    entries = guide(channel=channel, start=at - BEHIND, end=at + LOOKAHEAD)
+    entries = guide_around(
+        channel=channel, at=at, behind=BEHIND, following=NEXT_COUNT, ahead=LOOKAHEAD
+    )
     current = next((entry for entry in entries if entry.start <= at < entry.stop), None)
     upcoming = [entry for entry in entries if entry.start > at][:NEXT_COUNT]
     known = [entry for entry in entries if entry.start <= at] + upcoming

@@ -2,7 +2,9 @@
 
 ``/iptv/channels.m3u`` and ``/iptv/epg.xml`` for IPTV apps; ``/discover.json``,
 ``/lineup.json``, ``/lineup_status.json`` and ``/device.xml`` for Plex, Jellyfin and Emby.
-URLs are absolute, built from ``settings.CARILLON_BASE_URL``.
+URLs are absolute, built from ``settings.CARILLON_BASE_URL``. The XMLTV guide covers the coming
+week (IPTV apps and Plex expect 7 days) and is cached per channel timeline version and window
+(``playlists.selectors.guide_cached``): a viewer's request costs no rebuild.
 """
 
 import datetime as dt
@@ -17,14 +19,24 @@ from django.views.decorators.http import require_safe
 from broadcasting.delivery import hdhomerun, iptv
 from broadcasting.live.store import master_name
 from broadcasting.models import Asset
+from config.secret_files import hdhomerun_device_id
 from playlists.models import Channel
-from playlists.selectors import BadRange, GuideEntry, channels_on_air, guide, requested_range
+from playlists.selectors import (
+    BadRange,
+    GuideEntry,
+    channels_on_air,
+    guide,
+    guide_cache_key,
+    guide_cached,
+    guide_window,
+    requested_range,
+)
 
 M3U_CONTENT_TYPE = "audio/x-mpegurl; charset=utf-8"
 XML_CONTENT_TYPE = "application/xml; charset=utf-8"
 DEVICE_XML_CONTENT_TYPE = "text/xml; charset=utf-8"
 EPG_BEFORE = dt.timedelta(hours=2)
-EPG_AFTER = dt.timedelta(hours=48)
+EPG_AFTER = dt.timedelta(days=7)
 CACHE_SECONDS = 60
 
 
@@ -94,12 +106,13 @@ def _sub_title(entry: GuideEntry, asset_titles: dict[int, str]) -> str:
 
 
 def epg_window(request: HttpRequest) -> tuple[dt.datetime, dt.datetime]:
-    """``?from=&to=`` (ISO 8601, as the schedule API reads them) or now − 2 h to now + 48 h."""
+    """``?from=&to=`` (ISO 8601, as the schedule API reads them) or now − 2 h to now + 7 days,
+    widened to the guide's cache grid."""
     raw_from, raw_to = request.GET.get("from"), request.GET.get("to")
     if raw_from or raw_to:
-        return requested_range(raw_from, raw_to, zone=ZoneInfo(settings.TIME_ZONE))
+        return guide_window(*requested_range(raw_from, raw_to, zone=ZoneInfo(settings.TIME_ZONE)))
     now = timezone.now()
-    return now - EPG_BEFORE, now + EPG_AFTER
+    return guide_window(now - EPG_BEFORE, now + EPG_AFTER)
 
 
 def _cached(response: HttpResponse) -> HttpResponse:
@@ -122,20 +135,24 @@ def epg_xml(request: HttpRequest) -> HttpResponse:
     except BadRange as err:
         return JsonResponse({"error": str(err)}, status=400)
     channels = list(channels_on_air())
+    key = guide_cache_key(kind=f"xmltv {base_url()}", channels=channels, start=start, end=end)
+    body = guide_cached(key=key, render=lambda: _xmltv(channels, start, end))
+    return _cached(HttpResponse(body, content_type=XML_CONTENT_TYPE))
+
+
+def _xmltv(channels: list[Channel], start: dt.datetime, end: dt.datetime) -> bytes:
     listings = [channel_listing(channel) for channel in channels]
     programmes = {
         iptv.tvg_id(channel.slug): programme_listings(guide(channel=channel, start=start, end=end))
         for channel in channels
     }
-    body = iptv.xmltv(listings, programmes, generator="Carillon", source=base_url())
-    return _cached(HttpResponse(body, content_type=XML_CONTENT_TYPE))
+    return iptv.xmltv(listings, programmes, generator="Carillon", source=base_url())
 
 
 def tuner() -> hdhomerun.Device:
-    """The emulated tuner, from settings (an explicit device id wins over the derived one)."""
-    configured = settings.CARILLON_HDHOMERUN_DEVICE_ID
+    """The emulated tuner: the configured device id, else this installation's random one."""
     return hdhomerun.Device(
-        device_id=configured or hdhomerun.device_id(settings.SECRET_KEY),
+        device_id=hdhomerun_device_id(),
         base_url=base_url(),
         tuner_count=settings.CARILLON_HDHOMERUN_TUNER_COUNT,
     )
@@ -143,7 +160,8 @@ def tuner() -> hdhomerun.Device:
 
 @require_safe
 def discover_json(request: HttpRequest) -> JsonResponse:
-    body = hdhomerun.discover(tuner(), auth=hdhomerun.device_auth(settings.SECRET_KEY))
+    device = tuner()
+    body = hdhomerun.discover(device, auth=hdhomerun.device_auth(device))
     return JsonResponse(body)
 
 

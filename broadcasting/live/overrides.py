@@ -1,28 +1,51 @@
-"""Overrides: a clip that takes a channel over from the next segment boundary (issue 5).
+"""Overrides: clips that take a channel over from a segment boundary (issues 5 and 10).
 
-``override_start`` snaps the start to the boundary after ``now``, ``override_end`` snaps the end
-the same way; the playout asks ``override_at`` what, if anything, overrides segment ``n`` and
-``override_index`` (pure) which segment of the clip airs. When the override stops, the plan airs
-again at wall clock: the item in progress is joined at its segment of that instant. The
-override's as-run entry is the programming app's (``playlists.services.as_run_*``).
+``override_start`` accepts only a clip that can air on the channel (ready, approved, in the
+channel's format, with segments: ``clip_refusal`` says why not), snaps the start to the
+boundary after ``now`` and gives the override a priority (by default by its reason: alerts
+above manual take-overs); ``override_end`` snaps the end the same way.
+
+Several overrides may be active on a channel at once (an emergency alert over a manual
+take-over). What airs at segment ``n`` is a pure function of them (``override_choice``): among
+those whose clip airs at ``n`` (``override_index``: inside its window, and looped or not yet
+finished), the highest priority; among equals the latest start, then the latest created. When it
+ends, the next one airs again, joined at its wall clock (the segment of its clip it would be on
+had it never been covered), like the timeline, which airs at wall clock once none is left.
+The as-run entries are the programming app's (``playlists.services.as_run_*``): the playout logs
+each run it actually published.
 """
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from broadcasting.media.grid import grid_ceil, next_boundary, sequence_at
-from broadcasting.models import Asset, Override, OverrideReason
+from broadcasting.models import ApprovalState, Asset, Override, OverrideReason, ProcessingState
 from playlists.models import Channel
 from playlists.services import as_run_close_override
 
 # Who starts or ends an override: an editor's account (``User`` is ``settings.AUTH_USER_MODEL``
 # here), or nobody (code, an alert, an anonymous request).
 Actor = User | AnonymousUser | None
+
+# The priority an override gets when none is given: alerts above manual take-overs, with room
+# for editors to rank between and above them.
+DEFAULT_PRIORITY: dict[str, int] = {OverrideReason.MANUAL: 100, OverrideReason.ALERT: 200}
+
+
+class OverrideRefused(ValueError):
+    """The clip cannot take the channel over: ``code`` for code, ``message`` for editors."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -33,10 +56,13 @@ class OverrideWindow:
     stop: int | None
     length: int  # segments in the clip
     repeat: bool
+    priority: int = 0
+    key: int = 0  # the override's id: the later created wins a tie
 
 
 def override_index(sequence: int, window: OverrideWindow | None) -> int | None:
-    """The clip's segment airing at ``sequence``, or ``None`` when the plan airs."""
+    """The clip's segment airing at ``sequence``, or ``None`` when the override does not air
+    then (before or after its window, or its clip is over and not looped)."""
     if window is None or window.length <= 0 or sequence < window.first:
         return None
     if window.stop is not None and sequence >= window.stop:
@@ -45,6 +71,18 @@ def override_index(sequence: int, window: OverrideWindow | None) -> int | None:
     if window.repeat:
         return k % window.length
     return k if k < window.length else None
+
+
+def override_choice(
+    sequence: int, windows: Sequence[OverrideWindow]
+) -> tuple[OverrideWindow, int] | None:
+    """The override airing at ``sequence`` and its clip's segment then: the highest priority
+    among those whose clip airs then, the latest start and then the latest created among
+    equals; ``None`` when none does (the plan airs)."""
+    airing = [(w, i) for w in windows if (i := override_index(sequence, w)) is not None]
+    if not airing:
+        return None
+    return max(airing, key=lambda found: (found[0].priority, found[0].first, found[0].key))
 
 
 def window_of(override: Override, *, segment_ms: int, epoch: dt.datetime) -> OverrideWindow:
@@ -56,7 +94,23 @@ def window_of(override: Override, *, segment_ms: int, epoch: dt.datetime) -> Ove
         stop=stop,
         length=override.asset.segment_count,
         repeat=override.repeat,
+        priority=override.priority,
+        key=override.pk or 0,
     )
+
+
+def clip_refusal(*, channel: Channel, asset: Asset) -> OverrideRefused | None:
+    """Why ``asset`` cannot take ``channel`` over, or ``None`` when it can."""
+    if asset.approval != ApprovalState.APPROVED:
+        return OverrideRefused("not_approved", _("This clip is not approved: it cannot air."))
+    if asset.state != ProcessingState.READY:
+        return OverrideRefused("not_ready", _("This clip is not transcoded yet: it cannot air."))
+    if asset.channel_format_id != channel.channel_format_id:
+        message = _("This clip is not in the format of the channel: it cannot air on it.")
+        return OverrideRefused("other_format", message)
+    if asset.segment_count <= 0:
+        return OverrideRefused("no_segments", _("This clip has no segment to air."))
+    return None
 
 
 def _editor(user: Actor) -> User | None:
@@ -75,22 +129,29 @@ def override_start(
     repeat: bool = True,
     now: dt.datetime | None = None,
     alert_ref: str = "",
+    priority: int | None = None,
 ) -> Override:
     """Take the channel over with ``asset`` from the next segment boundary after ``now`` (until
-    the first boundary at or after ``end``, if given)."""
+    the first boundary at or after ``end``, if given), at ``priority`` (default: by ``reason``).
+    Raises ``OverrideRefused`` when the clip cannot air on the channel."""
+    refusal = clip_refusal(channel=channel, asset=asset)
+    if refusal is not None:
+        raise refusal
     epoch, segment_ms = channel.epoch, channel.channel_format.segment_ms
     start = next_boundary(now or timezone.now(), epoch=epoch, segment_ms=segment_ms)
     if end is not None:
         end = max(start, grid_ceil(end, epoch=epoch, segment_ms=segment_ms))
+    if priority is None:
+        priority = DEFAULT_PRIORITY.get(reason, DEFAULT_PRIORITY[OverrideReason.MANUAL])
     return Override.objects.create(
         channel=channel, asset=asset, start=start, end=end, repeat=repeat, reason=reason,
-        note=note, alert_ref=alert_ref, created_by=_editor(user),
+        note=note, alert_ref=alert_ref, created_by=_editor(user), priority=priority,
     )  # fmt: skip
 
 
 def override_end(*, override: Override, user: Actor = None, now: dt.datetime | None = None) -> None:
     """Stop the override at the next segment boundary (never before its start, nor after a
-    sooner planned end); the as-run entry, if written, gets the actual end."""
+    sooner planned end); its as-run entries still open get the actual end."""
     now = now or timezone.now()
     channel = override.channel
     boundary = next_boundary(now, epoch=channel.epoch, segment_ms=channel.channel_format.segment_ms)
@@ -104,12 +165,27 @@ def override_end(*, override: Override, user: Actor = None, now: dt.datetime | N
     as_run_close_override(override=override, end=end)
 
 
-def override_at(*, channel: Channel, at: dt.datetime) -> Override | None:
-    """The latest override active at ``at`` on ``channel``."""
+def overrides_between(
+    *, channel: Channel, start: dt.datetime, end: dt.datetime
+) -> QuerySet[Override]:
+    """The channel's overrides active at some instant of ``[start, end)``, with their clips and
+    the clips' renditions."""
     return (
         Override.objects.select_related("asset")
-        .filter(channel=channel, start__lte=at)
-        .filter(Q(end__isnull=True) | Q(end__gt=at))
-        .order_by("-start", "-pk")
-        .first()
+        .prefetch_related("asset__renditions")
+        .filter(channel=channel, start__lt=end)
+        .filter(Q(end__isnull=True) | Q(end__gt=start))
+        .order_by("start", "pk")
     )
+
+
+def override_at(*, channel: Channel, at: dt.datetime) -> Override | None:
+    """The override airing at ``at`` on ``channel`` (``override_choice``), if any."""
+    segment_ms = channel.channel_format.segment_ms
+    found = {
+        o.pk: o
+        for o in overrides_between(channel=channel, start=at, end=at + dt.timedelta(microseconds=1))
+    }
+    windows = [window_of(o, segment_ms=segment_ms, epoch=channel.epoch) for o in found.values()]
+    chosen = override_choice(sequence_at(at, epoch=channel.epoch, segment_ms=segment_ms), windows)
+    return found[chosen[0].key] if chosen is not None else None

@@ -1,21 +1,26 @@
-"""The live output in public storage: its layout, its index and its atomic writes.
+"""The live output: its layout, its index and its atomic writes.
 
 The playout publishes here; the web process (``broadcasting.delivery``) reads from here. For a
-channel ``slug``::
+channel ``slug``, in public storage::
 
     live/<slug>/master.m3u8             the master playlist: one variant per rung
     live/<slug>/<rung>/index.m3u8       the rung's media playlist (the live window)
-    live/<slug>/<rung>/index.json       the rung's index (below)
     live/<slug>/<rung>/<n>-<hash>.ts    the published segments, content-addressed
 
-The URL path ``/live/...`` mirrors these names: nginx serves them as files, and the web
+and in private storage (``index_storage()``: it names the assets' private renditions, which
+nothing public may name)::
+
+    live/<slug>/<rung>/index.json       the rung's index (below)
+
+The URL path ``/live/...`` mirrors the public names: nginx serves them as files, and the web
 process answers the same paths when nothing is in front of storage.
 
 The index is the playout's only state: for each published sequence, the segment's file name (in
 the rung's folder) and the storage name of the asset segment it was made from. In memory it is
 an ``Index`` (``int`` sequence → ``IndexEntry``); on disk a JSON object keyed by the sequence in
 decimal, in numeric order, e.g. ``{"7": {"name": "7-0123456789ab.ts", "source":
-"assets/4/360p/seg_00001.ts"}}`` (the format every deployment has written so far).
+"renditions/4/360p/seg_00001.ts"}}`` (the format every deployment has written so far; before
+``secure_renditions`` the index was public and its sources were ``assets/<id>/...``).
 
 Files are replaced atomically (``write_file``): a viewer never reads a missing or half file.
 """
@@ -31,7 +36,7 @@ from pathlib import Path
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 
-from broadcasting.media.storage import public_storage
+from broadcasting.media.storage import private_storage, public_storage
 
 LIVE_ROOT = "live"
 MASTER_NAME = "master.m3u8"
@@ -68,6 +73,11 @@ def master_name(slug: str) -> str:
 def playlist_name(slug: str, rung: str) -> str:
     """The storage name of a rung's media playlist."""
     return f"{rung_prefix(slug, rung)}/{PLAYLIST_NAME}"
+
+
+def index_storage() -> Storage:
+    """Where the rungs' indexes live: private storage."""
+    return private_storage()
 
 
 def master_url(slug: str) -> str:

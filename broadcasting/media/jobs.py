@@ -3,7 +3,9 @@
 A job is claimed by a conditional update, so two deliveries of the same message (a retry, a
 sweeper re-enqueue, a broker redelivery) never run it twice. A running job proves it is alive
 with a heartbeat; the sweeper re-queues jobs whose heartbeat stopped (a worker killed with
-SIGKILL) and sends again the messages of queued jobs that the broker never got.
+SIGKILL) and sends again the messages of queued jobs that the broker never got. The work
+folder has its own sweep (``work_dirs_sweep``), run by the transcode worker, the one process
+that sees the folder (in Docker Compose the others do not).
 """
 
 import logging
@@ -19,6 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from broadcasting.media.services import asset_fail, transcode_job_enqueue
+from broadcasting.media.storage import asset_work_dir
 from broadcasting.models import Asset, JobState, ProcessingState, TranscodeJob
 
 logger = logging.getLogger(__name__)
@@ -68,7 +71,7 @@ def job_finish(*, job: TranscodeJob, succeeded: bool, error: str = "") -> None:
 
 def work_dir_for(*, job: TranscodeJob) -> Path:
     """One work directory per attempt, so a re-run never sees a dead attempt's files."""
-    return Path(settings.CARILLON_WORK_DIR) / f"asset-{job.asset_id}" / f"attempt-{job.attempts}"
+    return asset_work_dir(job.asset_id) / f"attempt-{job.attempts}"
 
 
 class Heartbeat:
@@ -101,18 +104,16 @@ class SweepReport:
     requeued_stale: list[int] = field(default_factory=list)
     failed_exhausted: list[int] = field(default_factory=list)
     enqueued: list[int] = field(default_factory=list)
-    removed_work_dirs: list[str] = field(default_factory=list)
 
 
 def jobs_sweep(*, now: datetime | None = None) -> SweepReport:
-    """Recover what was lost: dead workers' jobs, messages the broker never got, old work dirs."""
+    """Recover what was lost: dead workers' jobs, messages the broker never got."""
     now = now or timezone.now()
     report = SweepReport()
     _recover_stale_running(now=now, report=report, fail=asset_fail)
     for job in _queued_needing_message(now=now):
         if transcode_job_enqueue(job_id=job.pk):
             report.enqueued.append(job.pk)
-    report.removed_work_dirs = _remove_orphan_work_dirs()
     if report.requeued_stale or report.failed_exhausted or report.enqueued:
         logger.info("transcode sweep %s", report)
     return report
@@ -147,20 +148,38 @@ def _queued_needing_message(*, now: datetime) -> list[TranscodeJob]:
     return due
 
 
-def _remove_orphan_work_dirs() -> list[str]:
-    """Delete attempt directories that no running job owns (left by killed workers)."""
+def work_dirs_sweep() -> list[str]:
+    """Delete the attempt directories that no running job owns (left by killed workers), then
+    the asset folders left empty (a finished transcode removes its attempt's directory only).
+
+    The folders are listed before the running jobs are read: a job is running before its
+    directory exists, so a directory being made is never taken for a dead one.
+    """
     root = Path(settings.CARILLON_WORK_DIR)
     if not root.is_dir():
         return []
-    running = {
-        str(work_dir_for(job=job)) for job in TranscodeJob.objects.filter(state=JobState.RUNNING)
-    }
-    removed = []
-    for attempt in root.glob("asset-*/attempt-*"):
-        if str(attempt) not in running:
-            shutil.rmtree(attempt, ignore_errors=True)
-            removed.append(str(attempt))
+    attempts = sorted(root.glob("asset-*/attempt-*"))
+    folders = sorted(path for path in root.glob("asset-*") if path.is_dir())
+    running = list(TranscodeJob.objects.filter(state=JobState.RUNNING))
+    owned = {work_dir_for(job=job) for job in running}
+    removed = [str(path) for path in attempts if path not in owned]
+    for name in removed:
+        shutil.rmtree(name, ignore_errors=True)
+    busy = {asset_work_dir(job.asset_id) for job in running}
+    for folder in folders:
+        if folder not in busy and _remove_if_empty(folder):
+            removed.append(str(folder))
+    if removed:
+        logger.info("work dirs removed %s", removed)
     return removed
+
+
+def _remove_if_empty(folder: Path) -> bool:
+    try:
+        folder.rmdir()
+    except OSError:  # not empty (or already gone)
+        return False
+    return True
 
 
 def asset_set_state(*, asset_id: int, state: ProcessingState) -> None:

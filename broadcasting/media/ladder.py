@@ -8,9 +8,12 @@ argument list of ONE ffmpeg process that decodes the source once and writes:
   for every asset;
 - a poster JPEG.
 
-The picture is brought to 25 fps CFR, tone-mapped to 8-bit BT.709 when it is HDR, fitted into
-16:9 without stretching (pillarbox or letterbox over a blurred, darkened copy of itself) and
-padded with black to a whole number of segments. The audio is folded to stereo, normalised,
+The picture is brought to 25 fps CFR, tone-mapped to 8-bit BT.709 when it is HDR, converted
+to BT.709's matrix and primaries when it is BT.601 (``colour_conversion``), shown as its display
+matrix says (ffmpeg's autorotate: turns and mirrors), fitted into 16:9 by its displayed shape
+(anamorphic pixels made square) without stretching (pillarbox or letterbox over a blurred,
+darkened copy of itself), faded out over its last half second and padded with black to a whole
+number of segments. The audio is folded to stereo, normalised, faded out with the picture,
 padded with silence to the same length, and its first AAC frame's worth of samples is dropped:
 the encoder's priming frame takes its place, so audio and video both end on the grid.
 
@@ -20,6 +23,7 @@ output). ffmpeg-python names the links (``[s0]``, ``[s1]``...), writes one filte
 sorts keyword options: none of this changes the graph ffmpeg builds.
 """
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -52,6 +56,8 @@ ENCODE_OPTIONS = (
 BT709 = {"color_primaries": "bt709", "color_trc": "bt709", "colorspace": "bt709"}
 DARKEN = {"y": "16+(val-16)*0.5", "u": "128+(val-128)*0.7", "v": "128+(val-128)*0.7"}
 NO_METADATA = {"map_metadata": -1, "map_chapters": -1}
+FADE_OUT_SECONDS = 0.5  # the end of every item fades to black and silence before its padding
+FADE_OUT_SHARE = 0.05  # at most this part of an item, so its loudness drops by 0.15 LU at most
 
 # ffprobe's colour-space names -> the names swscale's ``in_color_matrix`` knows.
 _MATRICES = {
@@ -109,12 +115,91 @@ def fitted_size(facts: ProbeFacts, canvas: tuple[int, int]) -> tuple[int, int]:
     return width, _even(width / aspect)
 
 
-def source_matrix(facts: ProbeFacts) -> str:
-    """The source's YCbCr matrix; untagged sources get what players assume (HD: BT.709)."""
-    known = _MATRICES.get(facts.color_space)
-    if known:
-        return known
+# BT.601's primaries, by the matrix tag that goes with them: 525 lines (NTSC), 625 (PAL).
+BT601_PRIMARIES = {"smpte170m": "smpte170m", "bt470bg": "bt470bg"}
+# The matrices the ``colorspace`` filter converts from (ffprobe's names are its names).
+_CONVERTIBLE_SPACES = frozenset({"bt709", "smpte170m", "bt470bg", "fcc", "smpte240m"})
+
+
+def source_space(facts: ProbeFacts) -> str:
+    """The source's YCbCr matrix (ffprobe's name); untagged sources get what players assume
+    (HD: BT.709, SD: BT.601)."""
+    if facts.color_space in _MATRICES:
+        return facts.color_space
     return "bt709" if facts.display_height >= 720 else "smpte170m"
+
+
+def source_matrix(facts: ProbeFacts) -> str:
+    """The source's YCbCr matrix as swscale's ``in_color_matrix`` names it."""
+    return _MATRICES[source_space(facts)]
+
+
+@dataclass(frozen=True)
+class ColourConversion:
+    """A BT.601 source's matrix and primaries, as the ``colorspace`` filter names them."""
+
+    space: str
+    primaries: str
+
+
+def colour_conversion(facts: ProbeFacts) -> ColourConversion | None:
+    """The conversion to BT.709 of an SDR source whose primaries are BT.601's, else None.
+
+    The primaries are the tag's, or those of a BT.601 matrix tag when only the matrix is
+    tagged. An untagged source keeps its colours: players take its primaries for BT.709's (its
+    matrix is still converted in the scaling, by ``source_matrix``).
+    """
+    primaries = BT601_PRIMARIES.get(facts.color_primaries) or (
+        "" if facts.color_primaries else BT601_PRIMARIES.get(facts.color_space, "")
+    )
+    space = source_space(facts)
+    if facts.is_hdr or not primaries or space not in _CONVERTIBLE_SPACES:
+        return None
+    return ColourConversion(space=space, primaries=primaries)
+
+
+def working_matrix(facts: ProbeFacts) -> str:
+    """The picture's matrix once converted to BT.709 colours (HDR and BT.601) or as it came."""
+    converted = facts.is_hdr or colour_conversion(facts) is not None
+    return "bt709" if converted else source_matrix(facts)
+
+
+def covering_size(facts: ProbeFacts, box: tuple[int, int]) -> tuple[int, int]:
+    """The smallest size with the source's display aspect that covers the box."""
+    width, height = box
+    aspect = display_aspect(facts)
+    if aspect < Fraction(width, height):
+        return width, math.ceil(width / aspect)
+    return math.ceil(height * aspect), height
+
+
+@dataclass(frozen=True)
+class FadeOut:
+    """The end of the content, faded out before the padding: the picture over its last
+    ``frames`` frames from ``first_frame`` at full light (its very last frame black), the sound
+    over its last ``seconds`` from ``start``."""
+
+    first_frame: int
+    frames: int
+    start: float
+    seconds: float
+
+
+def fade_out(facts: ProbeFacts, spec: FormatSpec) -> FadeOut:
+    """Half a second; a twentieth of an item shorter than 10 s. The fade is after the
+    loudness normalisation: over a share f of an item it removes 2f/3 of its energy, so the
+    delivered loudness is at most 0.15 LU under the target (measured: 0.19 LU on a 1-s item).
+
+    The picture's fade is counted in frames: ``fade``'s time mode snaps its start to a frame
+    and would leave the last real frame short of black.
+    """
+    seconds = min(FADE_OUT_SECONDS, facts.duration * FADE_OUT_SHARE)
+    frames = max(1, round(seconds * spec.fps))
+    last_frame = max(1, round(facts.duration * spec.fps)) - 1
+    return FadeOut(
+        first_frame=max(0, last_frame - frames), frames=frames,
+        start=round(facts.duration - seconds, 3), seconds=round(seconds, 3),
+    )  # fmt: skip
 
 
 def poster_frame(facts: ProbeFacts, spec: FormatSpec) -> int:
@@ -145,14 +230,33 @@ def _scale(
     )  # fmt: skip
 
 
+def _to_bt709(picture: FilterStream, conversion: ColourConversion) -> FilterStream:
+    """BT.601 matrix and primaries to BT.709's, through linear light, once at the source.
+
+    Both standards share one transfer curve; a BT.470 "gamma 2.8" tag is taken for it too
+    (PAL cameras used BT.601's curve). Out-of-gamut values stay in the YCbCr headroom, so
+    a display clips them as it would have clipped the source's.
+    """
+    return picture.filter(
+        "colorspace", ispace=conversion.space, iprimaries=conversion.primaries, itrc="bt709",
+        space="bt709", primaries="bt709", trc="bt709", range="tv", format="yuv420p",
+    )  # fmt: skip
+
+
 def _timing(
     video: FilterStream, facts: ProbeFacts, padding: Padding, spec: FormatSpec
 ) -> FilterStream:
-    """Any frame rate (VFR too) to CFR from t=0; HDR to SDR; black padding to the grid."""
+    """Any frame rate (VFR too) to CFR from t=0; HDR to SDR and BT.601 to BT.709 colours; a
+    fade to black at the end of the content, then black padding to the grid."""
     picture = video.filter("fps", spec.fps, start_time=0)
+    conversion = colour_conversion(facts)
     if facts.is_hdr:
         picture = _tone_map(picture)
-    padded = picture.filter("tpad", stop=-1, color="black")
+    elif conversion is not None:
+        picture = _to_bt709(picture, conversion)
+    fade = fade_out(facts, spec)
+    faded = picture.filter("fade", type="out", start_frame=fade.first_frame, nb_frames=fade.frames)
+    padded = faded.filter("tpad", stop=-1, color="black")
     return padded.filter("trim", end_frame=padding.frames)
 
 
@@ -161,9 +265,15 @@ def _canvas(rungs: tuple[Rung, ...]) -> tuple[int, int]:
     return top.width, top.height
 
 
-def _backdrop(picture: FilterStream, matrix: str, canvas: tuple[int, int]) -> FilterStream:
-    """The picture made small, cropped to 16:9, blurred, darkened, then scaled to the canvas."""
-    small = _scale(picture, BACKDROP_SIZE, matrix, force_original_aspect_ratio="increase")
+def _backdrop(
+    picture: FilterStream, facts: ProbeFacts, matrix: str, canvas: tuple[int, int]
+) -> FilterStream:
+    """The picture made small, cropped to 16:9, blurred, darkened, then scaled to the canvas.
+
+    The small size keeps the displayed shape (``scale``'s own ``force_original_aspect_ratio``
+    would keep the coded one, wrong for anamorphic pixels).
+    """
+    small = _scale(picture, covering_size(facts, BACKDROP_SIZE), matrix)
     cropped = small.filter("crop", *BACKDROP_SIZE)
     blurred = cropped.filter("boxblur", luma_radius=6, luma_power=2).filter("lutyuv", **DARKEN)
     return blurred.filter("scale", *canvas, flags="bilinear")
@@ -175,7 +285,7 @@ def _fit_over_backdrop(
     """A non-16:9 picture composed over a blurred, darkened copy of itself."""
     copies = picture.filter_multi_output("split")
     front = _scale(copies.stream(0), fitted_size(facts, canvas), matrix)
-    backdrop = _backdrop(copies.stream(1), matrix, canvas)
+    backdrop = _backdrop(copies.stream(1), facts, matrix, canvas)
     composed = ffmpeg_python.filter(
         [backdrop, front], "overlay", x="(W-w)/2", y="(H-h)/2", format="yuv420"
     )
@@ -207,7 +317,7 @@ def video_graph(
     source: FilterStream, facts: ProbeFacts, padding: Padding, spec: FormatSpec
 ) -> Pictures:
     """From the source's video stream, decoded once, to every rung's picture and the poster."""
-    matrix = "bt709" if facts.is_hdr else source_matrix(facts)
+    matrix = working_matrix(facts)
     picture = _timing(source[video_selector(facts)], facts, padding, spec)
     if not is_widescreen(facts):
         picture = _fit_over_backdrop(picture, facts, matrix, _canvas(spec.rungs))
@@ -239,7 +349,9 @@ def _programme_audio(
     if not facts.has_audio:
         return silence(spec)
     audio = normalise(prepare_audio(source["a:0"], spec), loudness, spec)
-    return audio.filter("apad", whole_len=padding.samples)
+    fade = fade_out(facts, spec)
+    faded = audio.filter("afade", type="out", start_time=fade.start, duration=fade.seconds)
+    return faded.filter("apad", whole_len=padding.samples)
 
 
 def audio_graph(

@@ -37,6 +37,9 @@ VFR_MIN_INTERVALS = 10
 VFR_RATE_TOLERANCE = 0.005  # relative gap between r_frame_rate and avg_frame_rate
 HARDENING = {"mov": ["-enable_drefs", "0", "-use_absolute_path", "0"]}
 HDR_TRANSFERS = frozenset({"arib-std-b67", "smpte2084"})
+MAX_PIXEL_ASPECT = 4  # a sample aspect ratio beyond 1:4..4:1 is taken for a broken tag
+# One row of ffprobe's "displaymatrix" text: "00000001:       -65536           0           0".
+_MATRIX_ROW = re.compile(r"^\s*\d+:\s*(-?\d+)\s+(-?\d+)\s+(-?\d+)\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -67,10 +70,17 @@ class ProbeFacts:
     subtitle_streams: int = 0
     other_streams: int = 0
     extra: dict[str, str] = field(default_factory=dict)
+    mirrored: bool = False  # the display matrix mirrors left to right, before ``rotation``
+    sample_aspect_ratio: str = "1:1"  # the shape of a coded pixel, "4:3" for HDV
 
     @property
     def has_audio(self) -> bool:
         return self.audio_channels > 0
+
+    @property
+    def pixel_aspect(self) -> Fraction:
+        width, height = self.sample_aspect_ratio.split(":")
+        return Fraction(int(width), int(height))
 
     @property
     def is_hdr(self) -> bool:
@@ -78,11 +88,16 @@ class ProbeFacts:
 
     @property
     def display_width(self) -> int:
-        return self.height if self.rotation in (90, 270) else self.width
+        """The width of the picture as shown: pixels made square, then turned."""
+        return self.height if self.rotation in (90, 270) else self._stretched_width
 
     @property
     def display_height(self) -> int:
-        return self.width if self.rotation in (90, 270) else self.height
+        return self._stretched_width if self.rotation in (90, 270) else self.height
+
+    @property
+    def _stretched_width(self) -> int:
+        return round(self.width * self.pixel_aspect)
 
 
 @dataclass(frozen=True)
@@ -232,6 +247,7 @@ def _parse(data: Mapping[str, Any], *, demuxer: str, size: int) -> ProbeFacts:
     width, height = int(video.get("width") or 0), int(video.get("height") or 0)
     if width <= 0 or height <= 0:
         raise UploadRejected(RejectionCode.UNREADABLE, detail=f"frame size {width}x{height}")
+    rotation, mirrored = orientation_of(video)
     return ProbeFacts(
         container=demuxer,
         format_name=str(fmt.get("format_name", "")),
@@ -240,7 +256,7 @@ def _parse(data: Mapping[str, Any], *, demuxer: str, size: int) -> ProbeFacts:
         video_codec=str(video.get("codec_name", "")),
         width=width,
         height=height,
-        rotation=rotation_of(video),
+        rotation=rotation,
         frame_rate=frame_rate_of(video),
         variable_frame_rate=is_variable_frame_rate(video, _packet_times(data, video["index"])),
         pix_fmt=str(video.get("pix_fmt", "")),
@@ -257,6 +273,8 @@ def _parse(data: Mapping[str, Any], *, demuxer: str, size: int) -> ProbeFacts:
         subtitle_streams=counts["subtitle"],
         other_streams=counts["other"],
         extra=_extra(fmt, video, audio),
+        mirrored=mirrored,
+        sample_aspect_ratio=sample_aspect_of(video),
     )
 
 
@@ -306,24 +324,59 @@ def _extra(
     return extra
 
 
-def rotation_of(stream: Mapping[str, Any]) -> int:
-    """Clockwise display rotation (0/90/180/270) of a video stream.
+def orientation_of(stream: Mapping[str, Any]) -> tuple[int, bool]:
+    """How a video stream is shown: (clockwise rotation 0/90/180/270, mirrored first).
 
-    ffprobe reports the display matrix's rotation counter-clockwise (``av_display_rotation_get``):
-    an iPhone portrait clip shows ``rotation: -90`` and ffmpeg's autorotate turns it 90°
-    clockwise. The legacy ``rotate`` tag of older ffmpeg versions is already clockwise.
+    The display matrix is read from ffprobe's ``displaymatrix`` text: a matrix that reverses
+    the picture (negative determinant) is a left-right mirror followed by a turn; front cameras
+    write those. ffprobe's own ``rotation`` is counter-clockwise (``av_display_rotation_get``:
+    an iPhone portrait clip shows ``rotation: -90`` and is turned 90° clockwise) and calls a
+    mirror a turn of 180°, so it is only a fallback, as is the legacy ``rotate`` tag of older
+    ffmpeg versions (already clockwise). ffmpeg's autorotate shows the same eight orientations.
     """
     for side_data in stream.get("side_data_list") or []:
-        if side_data.get("side_data_type") == "Display Matrix" and "rotation" in side_data:
-            return _quarter_turns(-float(side_data["rotation"]))
+        if side_data.get("side_data_type") != "Display Matrix":
+            continue
+        if matrix := _display_matrix(side_data.get("displaymatrix")):
+            return _orientation(*matrix)
+        if "rotation" in side_data:
+            return _quarter_turns(-float(side_data["rotation"])), False
     tag = (stream.get("tags") or {}).get("rotate")
-    return _quarter_turns(float(tag)) if tag else 0
+    return (_quarter_turns(float(tag)) if tag else 0), False
+
+
+def _display_matrix(text: object) -> tuple[int, int, int, int] | None:
+    """The linear part (a, b, c, d) of the matrix: (x, y) is shown at (ax + cy, bx + dy)."""
+    rows = _MATRIX_ROW.findall(str(text or ""))
+    if len(rows) != 3:
+        return None
+    (a, b, _), (c, d, _), _ = rows
+    return int(a), int(b), int(c), int(d)
+
+
+def _orientation(a: int, b: int, c: int, d: int) -> tuple[int, bool]:
+    mirrored = a * d - b * c < 0
+    if mirrored:  # undo the mirror (x -> -x), what remains is a turn
+        a, b = -a, -b
+    return _quarter_turns(math.degrees(math.atan2(b, a))), mirrored
 
 
 def _quarter_turns(degrees: float) -> int:
     if not math.isfinite(degrees):
         return 0
     return round(degrees / 90.0) % 4 * 90
+
+
+def sample_aspect_of(stream: Mapping[str, Any]) -> str:
+    """The coded pixels' shape as "w:h" in lowest terms; "1:1" when unknown or implausible."""
+    width, _, height = str(stream.get("sample_aspect_ratio") or "").partition(":")
+    try:
+        aspect = Fraction(int(width), int(height))
+    except (ValueError, ZeroDivisionError):
+        return "1:1"
+    if not Fraction(1, MAX_PIXEL_ASPECT) <= aspect <= MAX_PIXEL_ASPECT:
+        return "1:1"
+    return f"{aspect.numerator}:{aspect.denominator}"
 
 
 def frame_rate_of(stream: Mapping[str, Any]) -> float:

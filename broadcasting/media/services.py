@@ -1,5 +1,12 @@
 """Writes of the broadcasting app: creating assets from uploads, approving and rejecting them,
-and creating/enqueueing their transcode jobs. The transcode itself is in ``transcoding.py``."""
+publishing and taking down their public copy, and creating/enqueueing their transcode jobs.
+The transcode itself is in ``transcoding.py``.
+
+Nothing unapproved is public: renditions stay in private storage (``storage.py``); a ready,
+approved asset gets a random public key and a task copies its renditions under it (after
+commit); a rejection, a deletion or any other take-down removes the public copy at once (an
+error aborts it) and again after commit, in case a publication was still copying.
+"""
 
 import logging
 from functools import partial
@@ -14,6 +21,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
+from broadcasting.media import storage as media_store
 from broadcasting.media.intake import check_upload
 from broadcasting.media.selectors import channel_format_default
 from broadcasting.media.storage import source_name, store_original
@@ -31,6 +39,7 @@ from broadcasting.signals import library_changed
 
 logger = logging.getLogger(__name__)
 TRANSCODE_TASK = "broadcasting.tasks.transcode_asset"
+PUBLISH_TASK = "broadcasting.tasks.publish_asset"
 
 
 class ReviewError(Exception):
@@ -84,20 +93,28 @@ def transcode_job_create(*, asset: Asset) -> TranscodeJob:
     return job
 
 
-def transcode_job_enqueue(*, job_id: int) -> bool:
-    """Send the job's Celery message. A broker that is down is logged, not raised: the
-    sweeper sends it later."""
+def _send(task: str, *, argument: int, queue: str) -> bool:
+    """Send a media task (one id, the transcode's time limits) once, without the broker's own
+    retries. A broker that is down is logged and ``False`` returned, never raised: the job row
+    (or the asset's state) stays, and the sweeper or ``secure_renditions`` sends it later."""
     try:
         current_app.send_task(
-            TRANSCODE_TASK,
-            args=[job_id],
-            queue="transcode",
+            task,
+            args=[argument],
+            queue=queue,
             retry=False,
             time_limit=settings.CELERY_TRANSCODE_TIME_LIMIT,
             soft_time_limit=settings.CELERY_TRANSCODE_TIME_LIMIT - 60,
         )
     except (BrokerError, RedisError, OSError) as err:
-        logger.warning("transcode job %s not enqueued (broker unavailable): %s", job_id, err)
+        logger.warning("%s(%s) not enqueued (broker unavailable): %s", task, argument, err)
+        return False
+    return True
+
+
+def transcode_job_enqueue(*, job_id: int) -> bool:
+    """Send the job's Celery message (the sweeper sends it later if the broker is down)."""
+    if not _send(TRANSCODE_TASK, argument=job_id, queue="transcode"):
         return False
     TranscodeJob.objects.filter(pk=job_id).update(
         enqueued_at=timezone.now(), enqueue_count=F("enqueue_count") + 1
@@ -106,21 +123,27 @@ def transcode_job_enqueue(*, job_id: int) -> bool:
 
 
 def asset_approve(*, asset: Asset, editor: User) -> Asset:
-    """An editor lets the asset air (once it is ready)."""
+    """An editor lets the asset air and be public (once it is ready)."""
     _check_reviewer(editor)
     asset.approval = ApprovalState.APPROVED
     asset.rejection_reason = ""
-    return _record_review(asset=asset, editor=editor)
+    with transaction.atomic():
+        _record_review(asset=asset, editor=editor)
+        asset.public_key = asset_publish(asset_id=asset.pk)
+    return asset
 
 
 def asset_reject(*, asset: Asset, editor: User, reason: str) -> Asset:
-    """An editor refuses the asset, with a reason the resident will read."""
+    """An editor refuses the asset, with a reason the resident will read; it stops being public."""
     _check_reviewer(editor)
     if not reason.strip():
         raise ReviewError("A rejection needs a reason for the resident.")
     asset.approval = ApprovalState.REJECTED
     asset.rejection_reason = reason.strip()
-    return _record_review(asset=asset, editor=editor)
+    with transaction.atomic():
+        _record_review(asset=asset, editor=editor)
+        asset_take_down(asset=asset)
+    return asset
 
 
 def _check_reviewer(editor: User) -> None:
@@ -152,3 +175,72 @@ def asset_fail(*, asset_id: int, code: str, detail: str = "") -> None:
         eta_seconds=None,
     )
     logger.warning("asset failed asset=%s code=%s", asset_id, code)
+
+
+def _public_key_of(asset_id: int) -> str | None:
+    """The public key of a ready, approved asset (given here the first time); ``None`` for an
+    asset that may not be public."""
+    publishable = Asset.objects.filter(
+        pk=asset_id, state=ProcessingState.READY, approval=ApprovalState.APPROVED
+    )
+    publishable.filter(public_key__isnull=True).update(public_key=media_store.new_public_key())
+    return publishable.values_list("public_key", flat=True).first()
+
+
+def asset_publish(*, asset_id: int) -> str | None:
+    """Publish a ready, approved asset: its public key now, the copy of its renditions by a
+    task after commit. Returns the key, or ``None`` (not ready or not approved: nothing done;
+    a transcode that ends for an approved asset calls this again)."""
+    key = _public_key_of(asset_id)
+    if key is not None:
+        transaction.on_commit(partial(asset_publish_enqueue, asset_id=asset_id))
+    return key
+
+
+def asset_publish_enqueue(*, asset_id: int) -> bool:
+    """Send the publication task (``manage.py secure_renditions`` publishes what is missing
+    if the broker is down)."""
+    return _send(PUBLISH_TASK, argument=asset_id, queue="default")
+
+
+def asset_publish_files(*, asset_id: int) -> bool:
+    """Copy a ready, approved asset's renditions under its public key (the task's work).
+    A take-down that happened meanwhile wins: the copy is removed again. Returns whether the
+    asset is published."""
+    key = _public_key_of(asset_id)
+    if key is None:
+        return False
+    media_store.publish_renditions(asset_id=asset_id, public_key=key)
+    still = Asset.objects.filter(
+        pk=asset_id, public_key=key, state=ProcessingState.READY, approval=ApprovalState.APPROVED
+    )
+    if not still.exists():
+        media_store.unpublish(asset_id=asset_id, public_key=key)
+        logger.info("publication overtaken by a take-down asset=%s", asset_id)
+        return False
+    logger.info("asset published asset=%s", asset_id)
+    return True
+
+
+def asset_take_down(*, asset: Asset) -> None:
+    """Remove the asset's public copy and forget its public key: the files at once (an error
+    aborts the caller's transaction), and again after commit (a copy still being written)."""
+    key = Asset.objects.filter(pk=asset.pk).values_list("public_key", flat=True).first()
+    media_store.unpublish(asset_id=asset.pk, public_key=key)
+    Asset.objects.filter(pk=asset.pk).update(public_key=None)
+    asset.public_key = None
+    again = partial(media_store.unpublish, asset_id=asset.pk, public_key=key)
+    transaction.on_commit(again, robust=True)
+
+
+def asset_files_delete(*, asset_id: int, source: str, public_key: str | None) -> None:
+    """The files of a deleted asset: its public copy at once (an error aborts the deletion);
+    after commit the public copy again, its original, its renditions and its work directory."""
+    media_store.unpublish(asset_id=asset_id, public_key=public_key)
+
+    def after_commit() -> None:
+        media_store.unpublish(asset_id=asset_id, public_key=public_key)
+        media_store.delete_private_files(asset_id=asset_id, source=source)
+        logger.info("files of deleted asset removed asset=%s", asset_id)
+
+    transaction.on_commit(after_commit, robust=True)

@@ -1,5 +1,6 @@
 """Running one transcode job: fetch the original, check and probe it, encode the whole ladder
-in one ffmpeg process, publish the outputs, and record everything on the asset.
+in one ffmpeg process, store the outputs in private storage, record everything on the asset,
+and publish them (a copy under the public key) if the asset is already approved.
 
 Failures are sorted by kind: bad content fails the asset with a reason the resident can read
 (no retry); infrastructure errors give the job back to the queue and raise ``TranscodeRetry``
@@ -29,8 +30,8 @@ from broadcasting.media.jobs import (
     work_dir_for,
 )
 from broadcasting.media.probe import ProbeFacts, ProbeLimits, probe
-from broadcasting.media.services import asset_fail, library_changed_notify
-from broadcasting.models import ApprovalState, Asset, ProcessingState, Rendition, TranscodeJob
+from broadcasting.media.services import asset_fail, asset_publish, library_changed_notify
+from broadcasting.models import Asset, ProcessingState, Rendition, TranscodeJob
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY_SECONDS = 2.0
@@ -70,7 +71,7 @@ def _run_in(*, job: TranscodeJob, work_dir: Path) -> str:
         facts, demuxer, source = _check_and_probe(asset=asset, work_dir=work_dir)
         asset_set_state(asset_id=asset.pk, state=ProcessingState.TRANSCODING)
         result = _encode(asset=asset, job=job, facts=facts, demuxer=demuxer, source=source)
-        _publish(asset=asset, result=result)
+        _store(asset=asset, result=result)
     except UploadRejected as err:
         job_finish(job=job, succeeded=False, error=f"{err.code}: {err}")
         asset_fail(asset_id=asset.pk, code=err.code, detail=str(err))
@@ -87,7 +88,7 @@ def _run_in(*, job: TranscodeJob, work_dir: Path) -> str:
         job_release(job=job, error=repr(err))
         raise TranscodeRetry(repr(err)) from err
     job_finish(job=job, succeeded=True)
-    if Asset.objects.filter(pk=asset.pk, approval=ApprovalState.APPROVED).exists():
+    if asset_publish(asset_id=asset.pk) is not None:  # approved before its transcode ended
         library_changed_notify(asset_id=asset.pk)
     logger.info("transcode done asset=%s job=%s attempt=%s", asset.pk, job.pk, job.attempts)
     return "ready"
@@ -181,10 +182,10 @@ def asset_record_probe(*, asset_id: int, facts: ProbeFacts) -> None:
     )
 
 
-def _publish(*, asset: Asset, result: EncodeResult) -> None:
-    """Move the outputs into public storage, then record them: one set, whatever the attempt."""
+def _store(*, asset: Asset, result: EncodeResult) -> None:
+    """Move the outputs into private storage, then record them: one set, whatever the attempt."""
     prefix = media_store.asset_prefix(asset.pk)
-    media_store.publish_directory(directory=result.out_dir, prefix=prefix)
+    media_store.store_renditions(directory=result.out_dir, prefix=prefix)
     for name, facts in result.renditions.items():
         Rendition.objects.update_or_create(
             asset=asset,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import environ
 from django.utils.translation import gettext_lazy as _
+from kombu import Exchange, Queue
 
 from config.storage import local_storages, s3_storages
 
@@ -23,7 +24,10 @@ for _name in [name for name, value in os.environ.items() if value == ""]:
 
 # --- General -----------------------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="carillon-local-development-only-not-secret")
+# No default: ``local`` makes one per installation, ``production`` requires it, ``test`` sets it.
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+# Only the production settings say True (``create_demo_admin`` then changes no existing user).
+CARILLON_PRODUCTION = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 CARILLON_BASE_URL = env("CARILLON_BASE_URL", default="http://127.0.0.1:8000")
@@ -131,12 +135,14 @@ else:
 
 # --- Cache and Redis ---------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# The cache fails soft: while Redis is away every lookup is a miss (pages answer, slower).
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.FailSoftRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "carillon",
         "TIMEOUT": 300,
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
     }
 }
 
@@ -186,8 +192,17 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
+# Each queue has its own direct exchange and routing key: ``Queue("transcode")`` alone would be
+# bound to the default exchange with the key ``default``, as the default queue is, and a message
+# sent there would reach both. The exchanges are not named ``default``: brokers keep the
+# bindings that earlier versions made to that one.
+CELERY_TASK_QUEUES = tuple(
+    Queue(name, Exchange(f"carillon.{name}", type="direct"), routing_key=name)
+    for name in ("default", "transcode")
+)
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES_NAMES = ("default", "transcode")
+CELERY_TASK_DEFAULT_EXCHANGE = "carillon.default"
+CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
 CELERY_TASK_ROUTES = {"broadcasting.tasks.transcode_*": {"queue": "transcode"}}
 # The longest job is a transcode: its hard limit bounds every other timeout.
 CELERY_TRANSCODE_TIME_LIMIT = env.int("CELERY_TRANSCODE_TIME_LIMIT", default=4 * 3600)
@@ -218,7 +233,34 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": CARILLON_SWEEP_INTERVAL,
         "options": {"expires": 25},
     },
+    # On the transcode queue: its worker owns the work folder. A busy worker drops the expired.
+    "sweep-work-dirs": {
+        "task": "broadcasting.tasks.transcode_sweep_work_dirs",
+        "schedule": 600,
+        "options": {"expires": 540},
+    },
+    "apply-programming-retention": {
+        "task": "playlists.tasks.apply_retention",
+        "schedule": 3600,
+        "options": {"expires": 3000},
+    },
+    "apply-media-retention": {
+        "task": "broadcasting.tasks.apply_retention",
+        "schedule": 3600,
+        "options": {"expires": 3000},
+    },
 }
+
+# --- Timeline and retention --------------------------------------------------------------------
+# Days of timeline kept built ahead (beat extends it; XMLTV serves the coming 7 days).
+CARILLON_SCHEDULE_HORIZON_DAYS = env.int("CARILLON_SCHEDULE_HORIZON_DAYS", default=8)
+# What the hourly clean-up deletes: as-run entries older than a year, scheduled items that ended
+# a week ago (the as-run log is the record), schedule versions beyond the latest N per channel
+# that no item points at, originals of failed and rejected videos (the rows stay, with a note).
+CARILLON_AS_RUN_RETENTION_DAYS = env.int("CARILLON_AS_RUN_RETENTION_DAYS", default=365)
+CARILLON_SCHEDULE_RETENTION_DAYS = env.int("CARILLON_SCHEDULE_RETENTION_DAYS", default=7)
+CARILLON_SCHEDULE_VERSIONS_KEPT = env.int("CARILLON_SCHEDULE_VERSIONS_KEPT", default=20)
+CARILLON_ORIGINALS_RETENTION_DAYS = env.int("CARILLON_ORIGINALS_RETENTION_DAYS", default=30)
 
 # --- Media pipeline ----------------------------------------------------------------------------
 CARILLON_UPLOAD_MAX_BYTES = env.int("CARILLON_UPLOAD_MAX_BYTES", default=4 * 1024**3)
@@ -238,9 +280,15 @@ CARILLON_TRANSCODE_REQUEUE_AFTER = env.int("CARILLON_TRANSCODE_REQUEUE_AFTER", d
 
 # --- Live output ---------------------------------------------------------------------------
 # HDHomeRun emulation for Plex/Jellyfin/Emby: tuners announced, and a fixed device id (8 hex
-# characters; empty: derived from the secret key).
+# characters; empty: a random one, made once and kept in CARILLON_HDHOMERUN_DEVICE_FILE).
 CARILLON_HDHOMERUN_TUNER_COUNT = env.int("CARILLON_HDHOMERUN_TUNER_COUNT", default=4)
 CARILLON_HDHOMERUN_DEVICE_ID = env("CARILLON_HDHOMERUN_DEVICE_ID", default="")
+CARILLON_HDHOMERUN_DEVICE_FILE = VAR_DIR / "hdhomerun-device-id"
+# Concurrent stream.ts viewers per channel, counted across every web worker (in Redis); beyond
+# it, a 503 with Retry-After. Default: the tuners announced.
+CARILLON_STREAMS_PER_CHANNEL = env.int(
+    "CARILLON_STREAMS_PER_CHANNEL", default=CARILLON_HDHOMERUN_TUNER_COUNT
+)
 
 # --- Security ----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

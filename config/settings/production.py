@@ -20,6 +20,7 @@ def _required(name: str) -> str:
 
 
 DEBUG = False
+CARILLON_PRODUCTION = True
 SECRET_KEY = _required("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = [host.strip() for host in _required("DJANGO_ALLOWED_HOSTS").split(",")]
 DATABASES = {"default": env.db_url_config(_required("DATABASE_URL"))}

@@ -351,3 +351,94 @@ def geotagged(folder: Path, source: Path) -> Path:
         "-metadata", f"location={GPS_LOCATION}", "-metadata", f"title={SECRET_TITLE}",
         "-metadata", "creation_time=2026-05-01T10:00:00Z", "-metadata", "encoder=PhoneCam 3.1",
     )  # fmt: skip
+
+
+# --- Added for the picture tests (append only): anamorphic, colour, orientation, fade. ---
+
+CARD = "color=c={colour}:s=320x180:r=25:d={seconds}"
+MARKERS = (
+    "drawbox=x=0:y=0:w=iw/4:h=ih/3:color=red:t=fill,"
+    "drawbox=x=iw*3/4:y=0:w=iw/4:h=ih/3:color=lime:t=fill"
+)
+
+
+def anamorphic(folder: Path, kind: str, seconds: float = 1.0) -> Path:
+    """A 16:9 picture stored squeezed, as tape formats store it: ``hdv`` (MPEG-2 1440x1080,
+    SAR 4:3, in MPEG-TS) or ``dv_pal`` (DV 720x576, SAR 64:45, in AVI)."""
+    display, coded, sar, codec, name = {
+        "hdv": ("1920x1080", "1440:1080", "4/3", ["-c:v", "mpeg2video", "-b:v", "8M"], "hdv.ts"),
+        "dv_pal": ("1024x576", "720:576", "64/45", ["-c:v", "dvvideo"], "dv-pal.avi"),
+    }[kind]
+    return _make(
+        folder / name, *_video(display, "25", seconds),
+        "-vf", f"scale={coded},setsar={sar}", "-pix_fmt", "yuv420p", *codec,
+    )  # fmt: skip
+
+
+TRANSFERS = {"smpte170m": "smpte170m", "bt470bg": "gamma28"}  # x264's "bt470bg" transfer
+
+
+def bt601_patches(folder: Path, colour: str, seconds: float = 1.0) -> Path:
+    """An SD picture of four flat patches (red, green, blue, white; 640x360) in the BT.601
+    matrix, tagged as ``colour`` (``smpte170m`` or ``bt470bg``) in every colour tag."""
+    patches = ";".join(
+        f"color=c={name}:s=320x180:r=25:d={seconds},format=rgb24[{name}]"
+        for name in ("red", "lime", "blue", "white")
+    )
+    graph = (
+        f"{patches};[red][lime]hstack[top];[blue][white]hstack[bottom];[top][bottom]vstack,"
+        "scale=out_color_matrix=bt601:out_range=tv,format=yuv420p"
+    )
+    return _make(
+        folder / f"bt601-{colour}.mp4", "-f", "lavfi", "-i", graph,
+        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "10",
+        "-color_primaries", colour, "-color_trc", TRANSFERS[colour], "-colorspace", colour,
+        "-color_range", "tv",
+    )  # fmt: skip
+
+
+ORIENTATIONS = {
+    # (a, b, c, d) of the display matrix: (x, y) is shown at (a*x + c*y, b*x + d*y).
+    "hflip": (-1, 0, 0, 1),
+    "vflip": (1, 0, 0, -1),
+    "rotate_90_hflip": (0, -1, -1, 0),  # mirrored, then turned 90° clockwise
+    "rotate_90": (0, 1, -1, 0),
+}
+
+
+def oriented(folder: Path, orientation: str, seconds: float = 1.0) -> Path:
+    """A 320x180 card with a red marker top left and a green one top right, shown through a
+    display matrix of ``ORIENTATIONS`` (front cameras write mirrored ones).
+
+    ffmpeg 5.1 cannot write a mirrored matrix (``-display_hflip`` and friends came with 6.0;
+    a ``rotate`` tag only turns), so the matrix is written into the track header directly,
+    with the translation that keeps the picture in place.
+    """
+    coded = _make(
+        folder / f"oriented-{orientation}-coded.mp4", "-f", "lavfi",
+        "-i", f"{CARD.format(colour='0x404040', seconds=seconds)},{MARKERS}",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+    )  # fmt: skip
+    a, b, c, d = ORIENTATIONS[orientation]
+    width, height = 320, 180
+    x = (width if a < 0 else 0) + (height if c < 0 else 0)
+    y = (width if b < 0 else 0) + (height if d < 0 else 0)
+    one = 1 << 16
+    data = bytearray(coded.read_bytes())
+    _set_first_tkhd_matrix(
+        data, (a * one, b * one, 0, c * one, d * one, 0, x * one, y * one, 1 << 30)
+    )
+    path = folder / f"oriented-{orientation}.mp4"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def bright_with_tone(folder: Path, seconds: float = 2.0) -> Path:
+    """A white picture and a steady tone to the last frame: what a fade-out must act on."""
+    return _make(
+        folder / "bright.mp4",
+        "-f", "lavfi", "-i", CARD.format(colour="white", seconds=seconds),
+        *_audio(seconds),
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+        "-shortest",
+    )  # fmt: skip

@@ -6,14 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.broadcasting import clips
+from tests.broadcasting import cached_media, clips
 
 MakeClip = Callable[..., Path]
 
 
 @pytest.fixture(scope="session")
 def make_clip(tmp_path_factory: pytest.TempPathFactory) -> MakeClip:
-    """Generate each clip once per session, each in its own folder (some share file names)."""
+    """Each clip once per session, each in its own folder (some share file names). A clip of
+    plain arguments comes from the on-disk cache that every worker and run shares; one made
+    from a file of this session (a secret) is generated here."""
     made: dict[tuple[object, ...], Path] = {}
     root = tmp_path_factory.mktemp("clips")
 
@@ -22,7 +24,10 @@ def make_clip(tmp_path_factory: pytest.TempPathFactory) -> MakeClip:
         if key not in made:
             folder = root / f"{generator.__name__}-{len(made)}"
             folder.mkdir()
-            made[key] = generator(folder, *args)
+            if cached_media.cacheable(args):
+                made[key] = cached_media.clip(generator, args, folder)
+            else:
+                made[key] = generator(folder, *args)
         return made[key]
 
     return make

@@ -13,14 +13,16 @@ def test_video_list_shows_progress_poster_and_failure(client: Client) -> None:
     AssetFactory(
         title="En cours", state=ProcessingState.TRANSCODING, progress_percent=42.5, eta_seconds=30
     )
-    AssetFactory(title="Prête", state=ProcessingState.READY, poster="assets/9/poster.jpg")
+    ready = AssetFactory(title="Prête", state=ProcessingState.READY)
+    ready.poster = f"renditions/{ready.pk}/poster.jpg"
+    ready.save()
     AssetFactory(title="Cassée", state=ProcessingState.FAILED, failure_code="unreadable")
     client.force_login(EditorFactory(is_superuser=True))
     response = client.get("/admin/videos/")
     assert response.status_code == 200
     html = response.content.decode()
     assert '<progress max="100" value="42.5"' in html
-    assert "/media/public/assets/9/poster.jpg" in html
+    assert f"/previews/videos/{ready.pk}/poster.jpg" in html  # private until approved
     assert "Cette vidéo ne peut pas être lue" in html
     assert "Transcodage" in html
 

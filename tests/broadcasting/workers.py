@@ -36,16 +36,19 @@ def purge_test_broker() -> None:
 class Worker:
     """``celery worker`` in its own process group, so a test can SIGKILL all of it."""
 
-    def __init__(self, log: Path) -> None:
+    def __init__(self, log: Path, *, cached_encodes: bool = False) -> None:
+        """``cached_encodes``: for tests whose subject is not the encode, an encode already
+        made by this code for the same bytes and format is copied (``cached_worker``)."""
         self.name = f"transcode-{uuid.uuid4().hex[:6]}@test"
         self.log = log
+        self.app = "tests.broadcasting.cached_worker" if cached_encodes else "config.celery_app"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> "Worker":
         handle = self.log.open("ab")
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "config.celery_app", "worker",
+                sys.executable, "-m", "celery", "-A", self.app, "worker",
                 "-Q", "transcode,default", "--concurrency", "1", "--prefetch-multiplier", "1",
                 "-n", self.name, "--loglevel", "INFO", "--without-gossip", "--without-mingle",
             ],

@@ -75,6 +75,7 @@ def test_the_channel_page_embeds_the_player_in_french_under_a_strict_csp(client:
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("cached_media_builds")  # the demo clips: generated once per run
 def test_seed_demo_creates_the_live_page_once() -> None:
     get_user_model().objects.create_superuser("admin", "admin@example.org", "x-demo-password")
     call_command("seed_demo", stdout=StringIO())

@@ -1,4 +1,9 @@
-"""``seed_demo`` and ``create_demo_admin`` can run on every ``make run``."""
+"""``seed_demo`` and ``create_demo_admin`` can run on every ``make run``.
+
+The demo library's clips are generated, and in the demo-week test transcoded, through the real
+pipeline; the ffmpeg work itself is shared by the tests that seed the demo (each in its own
+database and media folder) and cached across runs: see ``tests.broadcasting.cached_media``.
+"""
 
 from io import StringIO
 from pathlib import Path
@@ -14,6 +19,7 @@ from cms.models import HomePage
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.usefixtures("cached_media_builds")
 def test_seed_demo_is_idempotent() -> None:
     from broadcasting.demo import DEMO_CLIPS
     from broadcasting.models import ApprovalState, Asset, AssetKind, TranscodeJob
@@ -53,6 +59,7 @@ def test_create_demo_admin_prints_working_credentials_and_keeps_them(
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("cached_media_builds")
 def test_the_demo_channel_passes_an_item_boundary_at_least_every_30_seconds() -> None:
     """The demo programming is made of short clips, idents and card slots, so viewers of the
     demo see a boundary often; the whole week (dayparts, the Saturday event, a DST-free week)

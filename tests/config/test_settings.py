@@ -60,7 +60,9 @@ for i in range(int(sys.argv[1])):
 def test_embedded_sqlite_lets_several_processes_write_at_once(tmp_path: Path) -> None:
     database = tmp_path / "carillon.sqlite3"
     env = subprocess_env(
-        DJANGO_SETTINGS_MODULE="config.settings.local", DATABASE_URL=f"sqlite:///{database}"
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        DATABASE_URL=f"sqlite:///{database}",
+        DJANGO_SECRET_KEY_FILE=str(tmp_path / "secret-key"),
     )
     setup = (
         "import django, os; django.setup(); from django.db import connection;"

@@ -46,3 +46,20 @@ def test_a_window_that_cannot_be_served_is_refused(
 def test_the_longest_window_is_accepted() -> None:
     start, end = requested_range("2026-03-01T00:00", "2026-03-09T00:00", zone=PARIS)
     assert end - start == MAX_RANGE
+
+
+@pytest.mark.parametrize(
+    ("raw_from", "raw_to"),
+    [
+        ("9999-12-31T23:00:00", None),
+        ("0001-01-01T00:00:00", None),
+        ("9999-12-31T00:00:00+00:00", None),
+        ("0001-01-01T05:00:00+00:00", None),
+        ("2026-03-01T00:00", "9999-12-31T23:59:59"),
+    ],
+)
+def test_an_instant_at_the_ends_of_the_calendar_is_refused_not_an_overflow(
+    raw_from: str, raw_to: str | None
+) -> None:
+    with pytest.raises(BadRange, match="between"):
+        requested_range(raw_from, raw_to, zone=PARIS, now=NOW)

@@ -1,15 +1,20 @@
 """Publishing timelines: gap-free versions that never touch the past or the item on air, the
-48-hour horizon, the EPG API and the build_schedule command agreeing with the database."""
+horizon (8 days by default), the EPG API (cached per timeline version, refusing windows it
+cannot serve) and the build_schedule command agreeing with the database."""
 
 import datetime as dt
+from collections.abc import Iterator
 from io import StringIO
+from unittest import mock
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 
 from broadcasting.models import ApprovalState
 from playlists.models import Block, Channel, ItemRole, Rotation, ScheduledItem
+from playlists.selectors import guide
 from playlists.services import schedule_extend, schedule_rebuild
 from tests.factories import ReadyAssetFactory
 
@@ -25,6 +30,19 @@ def channel() -> Channel:
         channel=channel, name="Journée", start=dt.time(0, 0), end=dt.time(0, 0), rotation=rotation
     )
     return channel
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Rendered guides are cached per timeline version: a test must not read an earlier one's
+    (the tests freeze the clock, so versions of two tests may look alike)."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def last_end(channel: Channel) -> dt.datetime:
+    return ScheduledItem.objects.filter(channel=channel).latest("end").end
 
 
 def assert_gap_free(items: list[ScheduledItem]) -> None:
@@ -104,7 +122,9 @@ def test_schedule_api_agrees_with_the_timeline(channel: Channel, client: Client)
         end__gt=dt.datetime(2026, 12, 1, 11, tzinfo=dt.UTC),
         start__lt=dt.datetime(2026, 12, 1, 17, tzinfo=dt.UTC),
     ).order_by("start")  # fmt: skip
-    assert [e["asset_id"] for e in programmes] == [item.asset_id for item in expected]
+    assert [e["video"] for e in programmes] == list(
+        expected.values_list("asset__public_key", flat=True)
+    )
     assert programmes[0]["start_local"].endswith("+01:00")
     entries = body["entries"]
     assert all(a["stop"] == b["start"] for a, b in zip(entries, entries[1:], strict=False))
@@ -118,6 +138,66 @@ def test_schedule_api_refuses_bad_ranges(channel: Channel, client: Client, query
     response = client.get("/api/v1/channels/carillon-chartres/schedule", query)
     assert response.status_code == status
     assert "error" in response.json()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"from": "9999-12-31T23:00:00"},
+        {"from": "0001-01-01T00:00:00"},
+        {"from": "2026-12-01T10:00", "to": "9999-12-31T23:59:59+00:00"},
+    ],
+)
+def test_schedule_api_refuses_the_ends_of_the_calendar(
+    channel: Channel, client: Client, query: dict[str, str]
+) -> None:
+    response = client.get("/api/v1/channels/carillon-chartres/schedule", query)
+    assert response.status_code == 400
+    assert "between" in response.json()["error"]
+
+
+def test_a_second_schedule_request_is_served_from_the_cache_until_a_new_version(
+    channel: Channel, client: Client, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    ReadyAssetFactory.create_batch(5)
+    schedule_rebuild(channel=channel, now=NOW)
+    url = "/api/v1/channels/carillon-chartres/schedule"
+    query = {"from": "2026-12-01T12:00:00", "to": "2026-12-01T18:00:00"}
+    with mock.patch("playlists.api.guide", wraps=guide) as computed:
+        first = client.get(url, query)
+        with django_assert_max_num_queries(2) as queries:  # the channel, its latest version
+            second = client.get(url, query)
+        assert computed.call_count == 1
+        assert not any("playlists_scheduleditem" in q["sql"] for q in queries.captured_queries)
+        assert second.status_code == 200 and second.content == first.content
+        ReadyAssetFactory.create_batch(3)
+        schedule_rebuild(channel=channel, now=NOW + dt.timedelta(minutes=30))
+        third = client.get(url, query)
+        assert computed.call_count == 2
+    programmes = [e for e in third.json()["entries"] if e["kind"] == "programme"]
+    expected = ScheduledItem.objects.filter(
+        channel=channel, role=ItemRole.PROGRAMME,
+        end__gt=dt.datetime(2026, 12, 1, 11, tzinfo=dt.UTC),
+        start__lt=dt.datetime(2026, 12, 1, 17, tzinfo=dt.UTC),
+    ).order_by("start")  # fmt: skip
+    assert [e["start"] for e in programmes] == [item.start.isoformat() for item in expected]
+
+
+def test_beat_keeps_eight_days_built(channel: Channel) -> None:
+    ReadyAssetFactory.create_batch(5)
+    schedule_rebuild(channel=channel, now=NOW, hours=24)
+    assert schedule_extend(channel=channel, now=NOW) is not None
+    assert last_end(channel) >= NOW + dt.timedelta(days=8)
+    assert_gap_free(list(ScheduledItem.objects.filter(channel=channel).order_by("start")))
+    assert schedule_extend(channel=channel, now=NOW + dt.timedelta(minutes=5)) is None
+
+
+def test_the_horizon_is_a_setting_that_rebuilds_keep_too(channel: Channel, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.CARILLON_SCHEDULE_HORIZON_DAYS = 3
+    ReadyAssetFactory.create_batch(5)
+    schedule_rebuild(channel=channel, now=NOW)
+    assert NOW + dt.timedelta(days=3) <= last_end(channel) < NOW + dt.timedelta(days=3, hours=1)
+    assert schedule_extend(channel=channel, now=NOW) is None
 
 
 def test_schedule_api_404_for_an_unknown_channel(client: Client) -> None:

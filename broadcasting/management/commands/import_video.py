@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from broadcasting.media.failures import failure_message
 from broadcasting.media.intake import UploadRejected
 from broadcasting.media.services import asset_approve, asset_create_from_file
-from broadcasting.media.storage import public_storage
+from broadcasting.media.storage import private_storage
 from broadcasting.models import Asset, AssetCategory, AssetKind, AssetOrigin, ProcessingState
 
 
@@ -85,11 +85,12 @@ class Command(BaseCommand):
         raise CommandError(f"Still {Asset.objects.get(pk=asset_id).state} after {timeout:.0f} s")
 
     def _location(self, asset: Asset) -> str:
-        storage = public_storage()
-        if hasattr(storage, "path"):
-            try:
-                return storage.path(asset.master_playlist)
-            except NotImplementedError:
-                pass
+        """The master playlist in private storage (renditions are public only once approved,
+        under a random key): a local path, or on S3 a short-lived signed URL."""
+        storage = private_storage()
+        try:
+            return storage.path(asset.master_playlist)
+        except NotImplementedError:
+            pass
         url = storage.url(asset.master_playlist)
         return url if "://" in url else f"{settings.CARILLON_BASE_URL}{url}"

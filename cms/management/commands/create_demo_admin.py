@@ -1,11 +1,18 @@
-"""Create the demo administrator of a local installation and print its credentials."""
+"""Create the demo administrator of a local installation and print its credentials.
+
+The password is kept in ``var/demo-admin.txt``, readable by its owner only from the first byte.
+Under production settings an existing account is never changed (no password reset, no
+promotion): the command refuses instead.
+"""
 
 import secrets
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from config.secret_files import write_private
 
 
 class Command(BaseCommand):
@@ -21,7 +28,14 @@ class Command(BaseCommand):
         user_model = get_user_model()
         password = credentials.read_text().strip() if credentials.exists() else ""
         user = user_model.objects.filter(username=username).first()
-        if user is None or not password or not user.check_password(password):
+        if user is not None and password and user.check_password(password):
+            credentials.chmod(0o600)  # files written by earlier versions were readable by all
+        else:
+            if user is not None and settings.CARILLON_PRODUCTION:
+                raise CommandError(
+                    f"The user '{username}' exists: production settings leave it unchanged. "
+                    "Choose another --username, or use createsuperuser and changepassword."
+                )
             password = password or secrets.token_urlsafe(12)
             if user is None:
                 user = user_model.objects.create_superuser(username, options["email"], password)
@@ -29,7 +43,5 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.is_superuser = user.is_staff = user.is_active = True
                 user.save()
-            credentials.parent.mkdir(parents=True, exist_ok=True)
-            credentials.write_text(password + "\n")
-            credentials.chmod(0o600)
+            write_private(credentials, password)
         self.stdout.write(f"Demo administrator: user '{username}', password '{password}'")

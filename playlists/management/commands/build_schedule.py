@@ -17,14 +17,19 @@ class Command(BaseCommand):
             "--channel", help="Slug of the channel (default: every channel on air)."
         )
         parser.add_argument("--start", help="ISO 8601 instant to build from (default: now).")
-        parser.add_argument("--hours", type=float, default=48.0)
+        parser.add_argument(
+            "--hours",
+            type=float,
+            default=None,
+            help="How far ahead to build (default: the horizon, CARILLON_SCHEDULE_HORIZON_DAYS).",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         start = self._start(options["start"])
         for channel in self._channels(options["channel"]):
             try:
                 version = schedule_rebuild(
-                    channel=channel, now=start, hours=float(options["hours"]),  # type: ignore[arg-type]
+                    channel=channel, now=start, hours=_hours(options["hours"]),
                     reason="build_schedule command",
                 )  # fmt: skip
             except ScheduleError as err:
@@ -60,3 +65,7 @@ class Command(BaseCommand):
         )
         for role, total in sorted(seconds.items(), key=lambda pair: -pair[1]):
             self.stdout.write(f"  {role:<13} {total / 3600:7.2f} h")
+
+
+def _hours(raw: object) -> float | None:
+    return None if raw is None else float(raw)  # type: ignore[arg-type]

@@ -1,6 +1,9 @@
 """HDHomeRun emulation: the shapes Plex, Jellyfin and Emby read from a network tuner."""
 
+import hashlib
 import re
+import stat
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -27,6 +30,12 @@ DISCOVER_TYPES = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _device_file(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The tuner's random id is kept under this test's folder, not the installation's var/."""
+    settings.CARILLON_HDHOMERUN_DEVICE_FILE = tmp_path / "hdhomerun-device-id"
+
+
 @pytest.fixture
 def channel() -> Channel:
     return Channel.objects.select_related("channel_format").get(slug="carillon-chartres")
@@ -47,13 +56,23 @@ def test_discover_has_the_fields_and_types_media_servers_read(client: Client) ->
     assert client.get("/discover.json").json() == body  # stable
 
 
-def test_the_device_id_is_stable_and_follows_the_secret(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_device_id_is_random_kept_private_and_owes_nothing_to_the_secret_key(
+    client: Client, settings, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Published ids derived from the secret key told anyone whether a site ran the default
+    key: the tuner has a random id of its own, made once and kept (mode 0600)."""
     first = client.get("/discover.json").json()
+    kept = tmp_path / "hdhomerun-device-id"
+    assert kept.read_text().strip() == first["DeviceID"]
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     settings.SECRET_KEY = "another-secret-key-for-this-test"
     second = client.get("/discover.json").json()
-    assert first["DeviceID"] != second["DeviceID"]
-    assert first["DeviceAuth"] != second["DeviceAuth"]
-    assert settings.SECRET_KEY not in str(second)
+    assert second == first  # a new secret key does not make Plex pair again
+    for secret in ("another-secret-key-for-this-test", "carillon-tests-only"):
+        derived = hashlib.sha256(f"carillon-hdhomerun:{secret}".encode()).hexdigest()
+        assert first["DeviceID"] != derived[:8].upper()  # as earlier versions derived it
+    settings.CARILLON_HDHOMERUN_DEVICE_FILE = tmp_path / "another-installation"
+    assert client.get("/discover.json").json()["DeviceID"] != first["DeviceID"]
     settings.CARILLON_HDHOMERUN_DEVICE_ID = "1234ABCD"
     assert client.get("/discover.json").json()["DeviceID"] == "1234ABCD"
 

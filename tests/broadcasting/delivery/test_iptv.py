@@ -3,10 +3,13 @@ matching the built schedule, with explicit local offsets on both sides of a DST 
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import m3u8
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from lxml import etree
 from wagtail.images import get_image_model
@@ -14,7 +17,7 @@ from wagtail.images.tests.utils import get_test_image_file
 
 from broadcasting.delivery import iptv
 from playlists.models import Block, Channel, Rotation
-from playlists.selectors import guide
+from playlists.selectors import guide, guide_window
 from playlists.services import schedule_rebuild
 from tests.factories import ReadyAssetFactory
 from tests.support import ROOT
@@ -38,6 +41,15 @@ EXTINF = re.compile(
     r' tvg-logo="(?P<logo>[^"]*)" group-title="(?P<group>[^"]*)",(?P<title>[^\n]+)$'
 )
 HEADER = re.compile(r'^#EXTM3U url-tvg="(?P<epg>[^"]+)" x-tvg-url="(?P<x_epg>[^"]+)"$')
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """The guide is cached per timeline version: a test must not read an earlier one's (the
+    tests freeze the clock, so versions of two tests may look alike)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -223,10 +235,44 @@ def test_epg_default_window_and_bad_ranges(
     monkeypatch.setattr("django.utils.timezone.now", lambda: WINTER)
     root = parse_xmltv(client.get("/iptv/epg.xml").content, dtd)
     programmes = root.findall("programme")
-    expected = guide(
-        channel=channel,
-        start=WINTER - dt.timedelta(hours=2),
-        end=WINTER + dt.timedelta(hours=48),
-    )
+    # IPTV apps and Plex expect a week: from 2 hours ago to the coming 7 days, on the cache grid.
+    start, end = guide_window(WINTER - dt.timedelta(hours=2), WINTER + dt.timedelta(days=7))
+    expected = guide(channel=channel, start=start, end=end)
     assert len(programmes) == len(expected)
+    stops = [dt.datetime.strptime(p.get("stop", ""), "%Y%m%d%H%M%S %z") for p in programmes]
+    assert max(stops) >= WINTER + dt.timedelta(days=7)
     assert client.get("/iptv/epg.xml", {"from": "hier"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"from": "9999-12-31T23:00:00"},
+        {"from": "0001-01-01T00:00:00"},
+        {"from": "2026-12-01T10:00", "to": "9999-12-31T23:59:59+00:00"},
+    ],
+)
+def test_epg_refuses_the_ends_of_the_calendar(
+    channel: Channel, client: Client, query: dict[str, str]
+) -> None:
+    response = client.get("/iptv/epg.xml", query)
+    assert response.status_code == 400
+    assert "between" in response.json()["error"]
+
+
+def test_a_second_epg_request_is_served_from_the_cache_until_a_new_version(
+    channel: Channel, client: Client, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    ReadyAssetFactory.create_batch(5)
+    schedule_rebuild(channel=channel, now=WINTER, hours=24)
+    query = {"from": "2026-12-01T10:00:00+01:00", "to": "2026-12-01T16:00:00+01:00"}
+    with mock.patch("broadcasting.delivery.views_iptv.guide", wraps=guide) as computed:
+        first = client.get("/iptv/epg.xml", query)
+        with django_assert_max_num_queries(2) as queries:  # the channels, their latest versions
+            second = client.get("/iptv/epg.xml", query)
+        assert computed.call_count == 1
+        assert not any("playlists_scheduleditem" in q["sql"] for q in queries.captured_queries)
+        assert second.status_code == 200 and second.content == first.content
+        schedule_rebuild(channel=channel, now=WINTER + dt.timedelta(minutes=30), hours=24)
+        client.get("/iptv/epg.xml", query)
+        assert computed.call_count == 2

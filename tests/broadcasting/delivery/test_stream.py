@@ -1,4 +1,5 @@
-"""The HDHomeRun TS stream: the pure helper, then the real view read by ffmpeg as a client.
+"""The HDHomeRun TS stream: the pure helper, then the real view read by ffmpeg as a client
+(tuner slots and the WSGI answer: ``test_tuners``).
 
 The real test publishes the playout's window for 6 consecutive sequences, across item
 boundaries, with a controllable clock; the view's clock starts at the first of them and
@@ -10,6 +11,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +23,23 @@ from django.core.handlers.asgi import ASGIHandler
 from django.db import close_old_connections
 from django.test import AsyncClient
 
-from broadcasting.delivery import stream
+from broadcasting.delivery import stream, tuners
 from broadcasting.delivery.stream import Published, next_segments
 from broadcasting.live.playout import publish_window
-from broadcasting.live.store import Index, IndexEntry
+from broadcasting.live.store import Index, IndexEntry, index_storage
 from broadcasting.media.grid import segment_start, sequence_at
 from broadcasting.media.storage import public_storage
 from playlists.models import Channel
 from tests.broadcasting.live.test_playout import EPOCH, SPEC, START, channel, encoded  # noqa: F401
 from tests.broadcasting.live.test_tsrewrite import check_continuous, counter_jumps, ffmpeg_warnings
+
+
+@pytest.fixture(autouse=True)
+def _no_slots_held() -> Iterator[None]:
+    """Tuner slots live in Redis, shared by every test of the run: each test starts with none."""
+    tuners.slots_clear(slug="test-playout")
+    yield
+    tuners.slots_clear(slug="test-playout")
 
 
 def test_next_segments_follows_the_sequence_up_to_the_first_gap() -> None:
@@ -108,6 +118,7 @@ def test_the_stream_reads_cleanly_across_item_boundaries(
         return headers, bytes(received)
 
     headers, data = async_to_sync(consume)()  # returns: the disconnect ended the stream
+    assert tuners.slots_held(slug=channel.slug) == 0  # the viewer left: its slot is free
     assert headers["Content-Type"] == "video/mp2t"
     assert "no-store" in headers["Cache-Control"]
     assert len(data) % 188 == 0 and counter_jumps(data) == 0
@@ -142,7 +153,7 @@ def test_a_missing_sequence_is_skipped_after_two_segments(
     index = {str(n): {"name": f"{n}-x.ts", "source": "s"} for n in (10, 11, 14, 15)}
     for n in index:
         storage.save(f"{prefix}/{n}-x.ts", ContentFile(n.encode() * 3))
-    storage.save(f"{prefix}/index.json", ContentFile(json.dumps(index).encode()))
+    index_storage().save(f"{prefix}/index.json", ContentFile(json.dumps(index).encode()))
     fake = FakeClock(segment_start(10, epoch=EPOCH, segment_ms=4800) + dt.timedelta(seconds=1))
     monkeypatch.setattr(stream, "clock", fake)
     monkeypatch.setattr(stream, "sleep", fake.sleep)

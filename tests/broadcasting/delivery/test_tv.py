@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -31,7 +32,7 @@ from django.utils._os import safe_join
 import config.urls
 from broadcasting.delivery import tv
 from playlists.models import Block, Channel, Rotation, ScheduledItem
-from playlists.selectors import item_at
+from playlists.selectors import entry_json, guide, item_at
 from playlists.services import schedule_rebuild
 from tests.factories import ReadyAssetFactory
 from tests.support import launch_chromium
@@ -129,7 +130,7 @@ def test_the_now_api_follows_the_published_schedule(client: Client) -> None:
     assert body["now"]["kind"] == "programme"
     assert set(body["now"]) == {
         "title", "start", "stop", "start_local", "stop_local", "poster", "category", "kind",
-        "description", "asset_id", "event_id",
+        "description", "video", "event",
     }  # fmt: skip
     following = list(
         ScheduledItem.objects.filter(channel=channel, start__gte=on_air.end).order_by("start")[:3]
@@ -138,6 +139,34 @@ def test_the_now_api_follows_the_published_schedule(client: Client) -> None:
     assert body["next"][0]["start"] == on_air.end.isoformat()
     assert body["ticker"] == [] and body["weather"] is None
     assert dt.datetime.fromisoformat(body["server_time"]) == at
+
+
+@pytest.mark.django_db
+def test_the_now_api_reads_only_the_items_it_returns(
+    client: Client, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    channel = Channel.objects.get(slug=SLUG)
+    programme(channel)
+    ReadyAssetFactory.create_batch(8, segment_count=2)  # 9.6-s videos: thousands of items a day
+    schedule_rebuild(channel=channel, now=NOW, hours=10)
+    at = NOW + dt.timedelta(minutes=7, seconds=3)
+    with (
+        mock.patch("django.utils.timezone.now", return_value=at),
+        django_assert_max_num_queries(3) as queries,
+    ):
+        body = client.get(f"/api/v1/channels/{SLUG}/now").json()
+    reads = [q["sql"] for q in queries.captured_queries if "playlists_scheduleditem" in q["sql"]]
+    assert reads and all("LIMIT" in sql for sql in reads), reads
+    # The same answer as from the whole lookahead's guide.
+    entries = guide(channel=channel, start=at - tv.BEHIND, end=at + tv.LOOKAHEAD)
+    upcoming = [entry for entry in entries if entry.start > at][: tv.NEXT_COUNT]
+    known = [entry for entry in entries if entry.start <= at] + upcoming
+    zone = ZoneInfo(channel.time_zone)
+    assert len(entries) > 100 and len(upcoming) == tv.NEXT_COUNT
+    assert body["next"] == [entry_json(entry, zone) for entry in upcoming]
+    assert body["entries"] == [entry_json(entry, zone) for entry in known]
+    current = next(entry for entry in entries if entry.start <= at < entry.stop)
+    assert body["now"] == entry_json(current, zone)
 
 
 @pytest.mark.django_db

@@ -10,19 +10,28 @@ the exact duration, audio throughout. Then the same with one asset's segment del
 import dataclasses
 import datetime as dt
 import json
+import shutil
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
+from unittest import mock
 
 import m3u8  # type: ignore[import-untyped]
 import pytest
+from django.conf import LazySettings
 from django.core.files.base import ContentFile
 
-from broadcasting.live.playout import publish_window
-from broadcasting.live.store import live_prefix
+from broadcasting.live.plan import plan_resolve
+from broadcasting.live.playout import publish_ahead, publish_air, publish_window
+from broadcasting.live.store import index_storage, live_prefix
 from broadcasting.media.formats import DEFAULT_FORMAT
 from broadcasting.media.grid import segment_start, sequence_at
-from broadcasting.media.storage import asset_prefix, public_storage, publish_directory
-from broadcasting.models import Asset, ChannelFormat, Rendition
+from broadcasting.media.storage import (
+    asset_prefix,
+    private_storage,
+    public_storage,
+    store_renditions,
+)
+from broadcasting.models import Asset, ChannelFormat, Override, Rendition
 from playlists.models import AsRunEntry, Channel, ScheduledItem, ScheduleVersion
 from tests.broadcasting.cached_media import encoded_clip
 from tests.broadcasting.live.test_tsrewrite import (
@@ -56,14 +65,14 @@ def encoded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _stored_asset(out_dir: Path, channel_format: ChannelFormat, title: str) -> Asset:
-    """An approved, ready asset whose 360p rendition is ``out_dir``'s, in public storage."""
+    """An approved, ready asset whose 360p rendition is ``out_dir``'s, in private storage."""
     count = len(list((out_dir / RUNG.name).glob("seg_*.ts")))
     asset = cast(
         Asset,
         ReadyAssetFactory(channel_format=channel_format, title=title, segment_count=count),
     )
     prefix = asset_prefix(asset.pk)
-    publish_directory(directory=out_dir, prefix=prefix)
+    store_renditions(directory=out_dir, prefix=prefix)
     Rendition.objects.create(
         asset=asset, name=RUNG.name, width=RUNG.width, height=RUNG.height, bandwidth=1,
         average_bandwidth=1, codecs="", playlist=f"{prefix}/{RUNG.name}/index.m3u8",
@@ -150,7 +159,7 @@ def test_a_restart_publishes_nothing_new(channel: Channel) -> None:
 
 def test_a_deleted_segment_airs_the_slate_cleanly(channel: Channel, tmp_path: Path) -> None:
     missing = ScheduledItem.objects.get(channel=channel, asset__title="four_by_three")
-    public_storage().delete(f"{asset_prefix(missing.asset_id)}/{RUNG.name}/seg_00000.ts")
+    private_storage().delete(f"{asset_prefix(missing.asset_id)}/{RUNG.name}/seg_00000.ts")
     last = START + 6
     seen = _air(channel, until=last, jitter=dt.timedelta(0))
     _check_clean(tmp_path, seen, START, last)
@@ -161,8 +170,8 @@ def test_a_deleted_segment_airs_the_slate_cleanly(channel: Channel, tmp_path: Pa
 def test_an_unreadable_segment_airs_the_slate(channel: Channel) -> None:
     item = ScheduledItem.objects.get(channel=channel, asset__title="loud")
     name = f"{asset_prefix(item.asset_id)}/{RUNG.name}/seg_00001.ts"
-    public_storage().delete(name)
-    public_storage().save(name, ContentFile(b"not a transport stream"))
+    private_storage().delete(name)
+    private_storage().save(name, ContentFile(b"not a transport stream"))
     sequence = START + 4  # the second segment of "loud"
     now = segment_start(sequence, epoch=EPOCH, segment_ms=SPEC.segment_ms)
     report = publish_window(channel=channel, now=now)
@@ -187,14 +196,15 @@ def test_a_card_slot_airs_the_channel_ident_until_cards_exist(
     first = START + 2  # the card slot's first segment
     report = publish_window(channel=channel, now=segment_start(first, epoch=EPOCH, segment_ms=4800))
     assert first not in report.slated
-    index = json.loads(public_storage().open(f"live/{channel.slug}/{RUNG.name}/index.json").read())
+    index = json.loads(index_storage().open(f"live/{channel.slug}/{RUNG.name}/index.json").read())
     assert index[str(first)]["source"].startswith(f"{asset_prefix(ident.pk)}/")
 
 
 @pytest.mark.django_db
 def test_the_loop_publishes_each_boundary_once(channel: Channel) -> None:
     """Publishing ends before the boundary it prepares: the loop then waits for the next one
-    instead of publishing the same boundary again until it passes."""
+    instead of publishing the same boundary again until it passes. A round that ends after the
+    next boundary publishes it at once (listing the segment on air) instead of skipping it."""
     from broadcasting.management.commands.playout import LEAD, boundary_to_publish
 
     segment = dt.timedelta(milliseconds=SPEC.segment_ms)
@@ -204,4 +214,78 @@ def test_the_loop_publishes_each_boundary_once(channel: Channel) -> None:
     done = woke + dt.timedelta(milliseconds=300)  # publishing took 0.3 s: still before ``first``
     assert boundary_to_publish(channel=channel, now=done, last=first) == first + segment
     late = first + segment + dt.timedelta(seconds=2)  # a slow round: the next boundary is past
-    assert boundary_to_publish(channel=channel, now=late, last=first) == first + 2 * segment
+    assert boundary_to_publish(channel=channel, now=late, last=first) == first + segment
+    started = first + dt.timedelta(seconds=2)  # a (re)start mid-segment: the segment on air now
+    assert boundary_to_publish(channel=channel, now=started, last=None) == first
+
+
+def test_a_truncated_segment_under_its_content_addressed_name_is_replaced(
+    channel: Channel, settings: LazySettings
+) -> None:
+    """Segments were saved in place and skipped when their name existed: a kill mid-write left
+    a truncated file that every later round kept (and a CDN cached for a day)."""
+    now = segment_start(START + 2, epoch=EPOCH, segment_ms=SPEC.segment_ms)
+    publish_window(channel=channel, now=now)
+    rung = Path(settings.MEDIA_ROOT) / "public" / live_prefix(channel.slug) / RUNG.name
+    made = {path.name: path.read_bytes() for path in rung.glob("*.ts")}
+    assert len(made) == 6 + 3
+    for side in ("public", "private"):  # as if nothing had been published, index included
+        shutil.rmtree(Path(settings.MEDIA_ROOT) / side / "live", ignore_errors=True)
+    rung.mkdir(parents=True)
+    for name, data in made.items():  # what a kill mid-write leaves under the final name
+        (rung / name).write_bytes(data[: len(data) // 2])
+    publish_window(channel=channel, now=now)
+    assert {path.name: path.read_bytes() for path in rung.glob("*.ts")} == made
+    assert not [path for path in rung.iterdir() if path.name.startswith(".tmp")]
+
+
+def test_a_segment_is_written_under_a_temporary_name_and_renamed(channel: Channel) -> None:
+    """A reader (nginx, a CDN) never sees a half segment under its final name."""
+    now = segment_start(START, epoch=EPOCH, segment_ms=SPEC.segment_ms)
+    storage = public_storage()
+    with mock.patch.object(type(storage), "save", side_effect=AssertionError("saved in place")):
+        report = publish_window(channel=channel, now=now)
+    assert len(report.published) == 6 + 3
+
+
+def test_an_override_whose_clip_cannot_air_is_not_logged_as_aired(
+    channel: Channel, encoded: dict[str, Path]
+) -> None:
+    """The as-run log is written from what was published, not from the plan: an override whose
+    clip is not approved (taken down after it started) airs the plan, and the plan is logged."""
+    clip = _stored_asset(encoded["landscape"], channel.channel_format, "Alerte")
+    Asset.objects.filter(pk=clip.pk).update(approval="pending")
+    start = segment_start(START + 1, epoch=EPOCH, segment_ms=SPEC.segment_ms)
+    Override.objects.create(channel=channel, asset=clip, start=start, reason="alert")
+    report = publish_window(
+        channel=channel, now=segment_start(START + 3, epoch=EPOCH, segment_ms=4800)
+    )
+    assert not report.unfilled
+    runs = AsRunEntry.objects.filter(channel=channel).order_by("actual_start")
+    assert [(r.title, r.reason) for r in runs] == [
+        ("landscape", "as_planned"),
+        ("four_by_three", "as_planned"),
+        ("loud", "as_planned"),
+    ]
+
+
+def test_a_held_plan_publishes_without_the_database(
+    channel: Channel, django_assert_num_queries: Any
+) -> None:
+    """The playout resolves the next minutes ahead and publishes from that plan alone, so a
+    database outage costs nothing on air; only the as-run log waits for the database."""
+    now = segment_start(START + 1, epoch=EPOCH, segment_ms=SPEC.segment_ms)
+    plan = plan_resolve(
+        channel=channel, start=now - 10 * SEGMENT, end=now + dt.timedelta(minutes=5)
+    )
+    later = now + 20 * SEGMENT  # long after the plan was made (and the items): the slate
+    records = []
+    for at in (now, now + SEGMENT, now + 3 * SEGMENT, now + 5 * SEGMENT, later):
+        with django_assert_num_queries(0):
+            report = publish_air(plan=plan, now=at, window=WINDOW)
+            publish_ahead(plan=plan, now=at, ahead=3, report=report)
+        assert not report.unfilled
+        records += report.as_run_records
+    assert not AsRunEntry.objects.exists()  # kept for the database: the loop's planner writes
+    started = sorted({(r.at, r.item.asset.title) for r in records if r.item and not r.ended})
+    assert [title for _, title in started] == ["landscape", "four_by_three", "loud", "landscape"]

@@ -75,7 +75,9 @@ def test_the_demo_clips_still_build_their_command() -> None:
 
 
 @pytest.fixture
-def work_dir(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+def work_dir(settings, tmp_path: Path, cached_media_builds: None) -> Path:  # type: ignore[no-untyped-def]
+    """Work files here; the slate's ffmpeg generation and encode (the same for every test of
+    this module) run once per run and are copied afterwards (``cached_media``)."""
     settings.CARILLON_WORK_DIR = tmp_path / "work"
     return cast(Path, settings.CARILLON_WORK_DIR)
 

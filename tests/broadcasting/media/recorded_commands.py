@@ -5,7 +5,11 @@ the ladder and the loudness analysis were compiled with ffmpeg-python) for every
 branch of ``ladder_command`` or of the analysis commands each. The tests compare what the
 builders produce now with these recordings; ``python -m tests.broadcasting.media.recorded_commands``
 rewrites the file from the current builders, which is only right when a command is meant to
-change.
+change. Its ladder part was rewritten once, on purpose, for the picture fixes of issue 10 §7:
+every ladder gained the fade-out (``fade``, ``afade``), the backdrop of non-16:9 pictures its
+size from the displayed shape, BT.601 sources the ``colorspace`` conversion, and four cases were
+added; nothing else in any graph or output changed (compared filter by filter). The analysis
+commands are still the hand-written recording.
 """
 
 import json
@@ -85,6 +89,19 @@ LADDER_CASES: dict[str, tuple[ProbeFacts, Loudness | None, FormatSpec, str]] = {
     "mono_channel_format_no_audio": (SILENT, None, MONO_CHANNEL, "mov"),
     "one_rung": (LANDSCAPE, LOUDNESS, ONE_RUNG, "mpeg"),
     "own_presets_two_rungs_portrait": (PORTRAIT, LOUDNESS, OWN_PRESETS, "mov"),
+    # Added with the picture fixes (issue 10 §7): BT.601 colours, anamorphic pixels.
+    "ntsc_bt601_all_tags": (replace(LANDSCAPE, width=640, height=360, color_space="smpte170m",
+                                    color_primaries="smpte170m", color_transfer="smpte170m"),
+                            LOUDNESS, DEFAULT_FORMAT, "mov"),
+    "pal_bt601_untagged_primaries": (replace(LANDSCAPE, width=720, height=576,
+                                             color_space="bt470bg", color_primaries=""),
+                                     LOUDNESS, DEFAULT_FORMAT, "avi"),
+    "hdv_anamorphic_16_9": (replace(LANDSCAPE, width=1440, height=1080,
+                                    sample_aspect_ratio="4:3", color_space=""),
+                            LOUDNESS, DEFAULT_FORMAT, "mpegts"),
+    "dv_pal_anamorphic_4_3": (replace(LANDSCAPE, width=720, height=576,
+                                      sample_aspect_ratio="16:15", color_space=""),
+                              LOUDNESS, DEFAULT_FORMAT, "avi"),
 }  # fmt: skip
 
 

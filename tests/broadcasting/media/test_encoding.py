@@ -1,11 +1,13 @@
 """Real encodes of every kind of clip residents send, checked with ffprobe.
 
-Each clip is generated once and encoded once per session (with the channel's real format), then
+Each clip is generated once and encoded once per run (with the channel's real format), then
 every output is inspected: segments of exactly 4.8 s, each opening on a keyframe and carrying
 48 kHz stereo audio, 25 fps, the rung's size, square pixels, the same SPS/PPS for a rung
 whatever the source, loudness at -23 LUFS, no metadata from the source.
 """
 
+import functools
+import pickle
 import re
 import subprocess
 from collections.abc import Callable
@@ -18,7 +20,9 @@ from broadcasting.media.encoding import EncodeResult, encode_asset
 from broadcasting.media.ffmpeg import FFmpegError, Limits
 from broadcasting.media.formats import DEFAULT_FORMAT, Rung
 from broadcasting.media.probe import ProbeFacts
+from tests.artefact_cache import artefact_key, cached_artefact, run_root
 from tests.broadcasting import clips
+from tests.broadcasting.cached_media import rebased
 from tests.broadcasting.media_facts import (
     facts_for,
     ffprobe_json,
@@ -67,10 +71,10 @@ class Encoded:
 
 
 class EncodedAssets:
-    """Clips generated and encoded on first use, once per test session."""
+    """Clips generated and encoded on first use, once per test run: the first xdist worker
+    that needs one encodes it, the others wait for it and read the same files."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self) -> None:
         self.done: dict[str, Encoded] = {}
 
     def __getitem__(self, name: str) -> Encoded:
@@ -79,22 +83,33 @@ class EncodedAssets:
         return self.done[name]
 
     def _encode(self, name: str) -> Encoded:
-        clip_folder = self.folder / name
-        clip_folder.mkdir()
-        source = SOURCES[name](clip_folder)
-        facts = facts_for(source)
-        progress: list[tuple[float, float | None]] = []
-        result = encode_asset(
-            source=source, demuxer=facts.container, facts=facts, spec=SPEC,
-            work_dir=clip_folder / "work", limits=Limits(wall_seconds=300),
-            on_progress=lambda percent, eta: progress.append((percent, eta)),
-        )  # fmt: skip
-        return Encoded(source, facts, result, progress)
+        build = functools.partial(_encode_into, name=name)
+        folder = cached_artefact(artefact_key(f"encoding-{name}"), build, root=run_root())
+        staged: Encoded = pickle.loads((folder / "encoded.pickle").read_bytes())  # noqa: S301 - ours
+        return rebased(staged, STAGED, folder)  # type: ignore[no-any-return]
+
+
+STAGED = Path("staged")  # where paths point in a stored ``Encoded``
+
+
+def _encode_into(folder: Path, *, name: str) -> None:
+    clip_folder = folder / name
+    clip_folder.mkdir()
+    source = SOURCES[name](clip_folder)
+    facts = facts_for(source)
+    progress: list[tuple[float, float | None]] = []
+    result = encode_asset(
+        source=source, demuxer=facts.container, facts=facts, spec=SPEC,
+        work_dir=clip_folder / "work", limits=Limits(wall_seconds=300),
+        on_progress=lambda percent, eta: progress.append((percent, eta)),
+    )  # fmt: skip
+    encoded = Encoded(source, facts, result, progress)
+    (folder / "encoded.pickle").write_bytes(pickle.dumps(rebased(encoded, folder, STAGED)))
 
 
 @pytest.fixture(scope="session")
-def encoded(tmp_path_factory: pytest.TempPathFactory) -> EncodedAssets:
-    return EncodedAssets(tmp_path_factory.mktemp("encodes"))
+def encoded() -> EncodedAssets:
+    return EncodedAssets()
 
 
 def streams_of(segment: Path) -> dict[str, dict[str, object]]:

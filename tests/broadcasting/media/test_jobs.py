@@ -3,10 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.utils import timezone
 
-from broadcasting.media.jobs import job_claim, jobs_sweep, work_dir_for
+from broadcasting.media.jobs import job_claim, jobs_sweep, work_dir_for, work_dirs_sweep
 from broadcasting.models import JobState, ProcessingState, TranscodeJob
+from config.celery_app import app as celery_app
 from tests.factories import TranscodeJobFactory
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +81,36 @@ def test_sweeper_removes_work_dirs_of_dead_attempts_only(settings, tmp_path) -> 
     for folder in (live_dir, dead_dir):
         folder.mkdir(parents=True)
         (folder / "partial.ts").write_bytes(b"x")
-    report = jobs_sweep()
-    assert report.removed_work_dirs == [str(dead_dir)]
+    assert work_dirs_sweep() == [str(dead_dir)]
     assert live_dir.exists() and not dead_dir.exists()
+
+
+def test_the_work_dir_sweep_removes_empty_asset_folders(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings.CARILLON_WORK_DIR = tmp_path
+    running = TranscodeJobFactory(state=JobState.RUNNING, attempts=1, heartbeat_at=timezone.now())
+    finished = TranscodeJobFactory(state=JobState.SUCCEEDED, attempts=1)
+    starting = tmp_path / f"asset-{running.asset_id}"  # its attempt folder is being made
+    done = tmp_path / f"asset-{finished.asset_id}"  # the transcode removed its attempt folder
+    stray = tmp_path / "notes.txt"
+    for folder in (starting, done):
+        folder.mkdir()
+    stray.write_text("kept")
+    assert work_dirs_sweep() == [str(done)]
+    assert starting.exists() and not done.exists() and stray.exists()
+
+
+def test_the_job_sweep_leaves_work_dirs_to_the_transcode_worker(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The default-queue worker runs ``jobs_sweep``; in Docker Compose it cannot see the
+    transcode worker's work folder, so the folder's sweep is a task of the transcode queue."""
+    settings.CARILLON_WORK_DIR = tmp_path
+    dead = tmp_path / "asset-1" / "attempt-1"
+    dead.mkdir(parents=True)
+    jobs_sweep()
+    assert dead.exists()
+    entries = [e for e in django_settings.CELERY_BEAT_SCHEDULE.values()
+               if e["task"] == "broadcasting.tasks.transcode_sweep_work_dirs"]  # fmt: skip
+    assert len(entries) == 1
+    route = celery_app.amqp.router.route({}, "broadcasting.tasks.transcode_sweep_work_dirs")
+    assert route["queue"].name == "transcode"
+    options = entries[0]["options"]
+    assert isinstance(options, dict) and "expires" in options  # no pile behind a long transcode

@@ -178,8 +178,7 @@ def test_pillarbox_over_a_blurred_backdrop_only_for_non_widescreen() -> None:
         "scale",
         "split",
     ]
-    assert backdrop[4].positional == ("192", "108")
-    assert backdrop[4].named["force_original_aspect_ratio"] == "increase"
+    assert backdrop[4].positional == ("192", "342")  # covers 192x108 with the picture's shape
     assert front[0].positional == ("608", "1080") and front[1].name == "split"
     four_by_three = graph_of(FOUR_BY_THREE)
     (overlay,) = named(four_by_three, "overlay")
@@ -210,10 +209,10 @@ def test_silent_stereo_is_generated_only_without_audio() -> None:
 def test_audio_is_folded_to_stereo_normalised_then_resampled() -> None:
     chain = chain_to(graph_of(LANDSCAPE), 0, 1)
     assert [f.name for f in chain] == [
-        "asplit", "atrim", "apad", "aresample", "loudnorm", "aformat", "aresample",
+        "asplit", "atrim", "apad", "afade", "aresample", "loudnorm", "aformat", "aresample",
     ]  # fmt: skip
-    assert chain[5].named == {"channel_layouts": "stereo"}
-    assert chain[3].positional == ("48000",) and chain[-1].inputs == ("0:a:0",)
+    assert chain[6].named == {"channel_layouts": "stereo"}
+    assert chain[4].positional == ("48000",) and chain[-1].inputs == ("0:a:0",)
     assert not named(graph_of(LANDSCAPE, loudness=None), "loudnorm")
 
 

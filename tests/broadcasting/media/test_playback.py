@@ -14,12 +14,15 @@ import pytest
 from django.core.management import call_command
 
 from broadcasting.models import Asset, ProcessingState
-from tests.broadcasting import clips
+from tests.broadcasting import cached_media, clips
 from tests.broadcasting.workers import Worker, purge_test_broker
 from tests.factories import UserFactory
 from tests.support import ROOT, launch_chromium
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.slow]
+
+SECONDS = 7.0  # the portrait clip: two 4.8-s segments
+CLIENT_START_S = 30.0  # a client's start-up (process or browser, first requests), busy machine
 
 PLAYER_PAGE = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><script src="/hls.min.js"></script></head>
@@ -47,8 +50,9 @@ def imported_portrait(settings, tmp_path: Path) -> Iterator[Asset]:  # type: ign
     settings.CARILLON_WORK_DIR = tmp_path / "work"
     purge_test_broker()
     UserFactory(username="cmin", is_superuser=True, is_staff=True)
-    clip = clips.portrait_rotated_clockwise(tmp_path, seconds=7.0)
-    worker = Worker(tmp_path / "worker.log").start()
+    clip = cached_media.clip(clips.portrait_rotated_clockwise, (SECONDS,), tmp_path / "clip")
+    # The clients, not the encode, are under test here: the portrait is encoded once per run.
+    worker = Worker(tmp_path / "worker.log", cached_encodes=True).start()
     try:
         out = StringIO()
         call_command(
@@ -71,10 +75,10 @@ def imported_portrait(settings, tmp_path: Path) -> Iterator[Asset]:  # type: ign
 
 @pytest.fixture
 def media_server(settings, tmp_path: Path) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """Serve public media and hls.js over HTTP on loopback, as nginx would."""
+    """Serve the renditions (private storage) and hls.js over HTTP on loopback."""
     site = tmp_path / "site"
     site.mkdir()
-    (site / "media").symlink_to(Path(settings.MEDIA_ROOT) / "public")
+    (site / "media").symlink_to(Path(settings.MEDIA_ROOT) / "private")
     (site / "hls.min.js").symlink_to(ROOT / "node_modules" / "hls.js" / "dist" / "hls.min.js")
     handler = functools.partial(_QuietHandler, directory=str(site))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -100,7 +104,7 @@ def test_ffmpeg_as_a_client_plays_the_master_playlist_cleanly(
     result = subprocess.run(
         ["ffmpeg", "-hide_banner", "-nostdin", "-v", "warning", "-i", url, "-map", "0:v:0",
          "-map", "0:a:0", "-f", "null", "-"],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True, text=True, timeout=SECONDS + CLIENT_START_S, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == ""
@@ -121,8 +125,9 @@ def test_hls_js_plays_across_a_segment_boundary(
             page = browser.new_page()
             page.goto(f"{media_server}/player.html")
             page.wait_for_function(
-                "document.getElementById('v').currentTime > 6.0 || window.fatal.length > 0",
-                timeout=60_000,
+                f"document.getElementById('v').currentTime > {SECONDS - 1}"
+                " || window.fatal.length > 0",
+                timeout=(SECONDS + CLIENT_START_S) * 1000,
             )
             assert page.evaluate("window.fatal") == []
             width, height = page.evaluate(

@@ -11,8 +11,9 @@ import pytest
 from django.core.management import call_command
 
 from broadcasting.media.jobs import jobs_sweep
-from broadcasting.media.storage import list_files, public_storage
+from broadcasting.media.storage import asset_prefix, list_files, private_storage
 from broadcasting.models import ApprovalState, Asset, JobState, ProcessingState, Rendition
+from broadcasting.tasks import transcode_sweep_work_dirs
 from tests.broadcasting import clips
 from tests.broadcasting.workers import Worker, purge_test_broker, wait_for, worker_env
 from tests.factories import UserFactory
@@ -39,7 +40,7 @@ def worker(pipeline_settings, tmp_path: Path) -> Iterator[Worker]:  # type: igno
 def assert_one_set_of_renditions(asset: Asset) -> None:
     renditions = list(Rendition.objects.filter(asset=asset))
     assert sorted(r.name for r in renditions) == ["1080p", "360p", "480p", "720p"]
-    files = list_files(storage=public_storage(), prefix=f"assets/{asset.pk}")
+    files = list_files(storage=private_storage(), prefix=asset_prefix(asset.pk))
     assert len(files) == len(set(files))
     for rendition in renditions:
         segments = [
@@ -109,12 +110,15 @@ def test_worker_killed_mid_transcode_ends_ready_with_one_set(
                  timeout=60, every=1.0)  # fmt: skip
         jobs_sweep()
         wait_for(lambda: Asset.objects.get(pk=asset.pk).state == ProcessingState.READY, timeout=300)
+        # Beat's work-folder sweep, routed to the transcode queue: the dead attempt's files go,
+        # then the asset's folder, empty once the second attempt removed its own directory.
+        transcode_sweep_work_dirs.delay()
+        wait_for(lambda: not attempt_dir.parent.exists(), timeout=60)
     finally:
         replacement.stop()
     job = _job(asset)
     assert job.state == JobState.SUCCEEDED
     assert job.attempts == 2
-    assert not attempt_dir.exists()
     assert_one_set_of_renditions(Asset.objects.get(pk=asset.pk))
 
 
