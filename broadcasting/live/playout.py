@@ -120,10 +120,9 @@ def _rendition(asset: Asset | None, rung: str) -> Rendition | None:
 
 def _segment_of(asset: Asset | None, rung: str, index: int) -> tuple[str, bytes] | None:
     """The name and bytes of segment ``index`` of the asset's rung, if present and readable."""
-    rendition = _rendition(asset, rung)
-    if rendition is None or not 0 <= index < rendition.segment_count:
+    name = _segment_name(asset, rung, index)
+    if name is None:
         return None
-    name = f"{rendition.segment_prefix}seg_{index:05d}.ts"
     data = read_file(private_storage(), name)  # the renditions' one copy (media/storage.py)
     if not data:
         return None
@@ -175,11 +174,16 @@ def _candidates(plan: ChannelPlan, slot: Slot, rung: str) -> list[tuple[_Candida
 
 
 def _source_name(candidate: _Candidate, rung: str) -> str | None:
-    """The storage name of the candidate's segment (as ``_segment_of`` names it)."""
-    rendition = _rendition(candidate.asset, rung)
-    if rendition is None or not 0 <= candidate.index < rendition.segment_count:
+    """The storage name of the candidate's segment."""
+    return _segment_name(candidate.asset, rung, candidate.index)
+
+
+def _segment_name(asset: Asset | None, rung: str, index: int) -> str | None:
+    """The storage name of segment ``index`` of the asset's rung (``None``: it has none)."""
+    rendition = _rendition(asset, rung)
+    if rendition is None or not 0 <= index < rendition.segment_count:
         return None
-    return f"{rendition.segment_prefix}seg_{candidate.index:05d}.ts"
+    return f"{rendition.segment_prefix}seg_{index:05d}.ts"
 
 
 def _source(candidate: _Candidate, name: str) -> Source:
