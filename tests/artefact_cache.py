@@ -18,6 +18,7 @@ import fcntl
 import functools
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -25,6 +26,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 
 from tests.support import ROOT
@@ -50,14 +52,23 @@ def end_run() -> None:
 
 @functools.cache
 def ffmpeg_version() -> str:
-    """``ffmpeg -version`` (version and build configuration): a new ffmpeg, new artefacts."""
-    return subprocess.run(
-        ["ffmpeg", "-hide_banner", "-version"],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    ).stdout
+    """``ffmpeg -version`` (version, build configuration) and the size and date of each library
+    it loads (an upgraded libx264 too): a new ffmpeg, new artefacts."""
+    version = _output(["ffmpeg", "-hide_banner", "-version"])
+    libraries = re.findall(r"=> (/\S+)", _output(["ldd", shutil.which("ffmpeg") or "ffmpeg"]))
+    stats = [(path, os.stat(path).st_size, os.stat(path).st_mtime_ns) for path in libraries]
+    return f"{version}{stats}"
+
+
+@functools.cache
+def packages_digest() -> str:
+    """The installed Python distributions and their versions (ffmpeg-python, Django...)."""
+    names = sorted(f"{dist.metadata['Name']}=={dist.version}" for dist in metadata.distributions())
+    return hashlib.sha256("\n".join(names).encode()).hexdigest()
+
+
+def _output(command: list[str]) -> str:
+    return subprocess.run(command, check=True, capture_output=True, text=True, timeout=30).stdout
 
 
 def code_digest(*paths: Path) -> str:

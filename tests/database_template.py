@@ -11,12 +11,12 @@ how it is filled changes. Templates of older digests are dropped when a new one 
 import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from importlib import metadata
 from typing import Any
 
 from django.conf import settings
 from django.db import connections
 
+from tests.artefact_cache import packages_digest
 from tests.support import ROOT
 
 TEMPLATE_MARK = "_tpl_"
@@ -29,10 +29,7 @@ def schema_digest() -> str:
     sources = ("*/migrations/*.py", "*/models.py", "*/models/*.py", "config/settings/*.py")
     for path in sorted(path for pattern in sources for path in ROOT.glob(pattern)):
         digest.update(path.relative_to(ROOT).as_posix().encode() + path.read_bytes())
-    packages = sorted(
-        f"{dist.metadata['Name']}=={dist.version}" for dist in metadata.distributions()
-    )
-    digest.update("\n".join(packages).encode())
+    digest.update(packages_digest().encode())
     return digest.hexdigest()[:12]
 
 

@@ -29,6 +29,7 @@ from tests.artefact_cache import (
     code_digest,
     copy_artefact,
     file_digest,
+    packages_digest,
 )
 from tests.broadcasting import clips
 from tests.broadcasting.media_facts import facts_for
@@ -64,7 +65,7 @@ def encoded_clip(
     generator: Callable[..., Path], args: Sequence[object], spec: FormatSpec, folder: Path
 ) -> Path:
     """The output directory of ``encode_asset`` for a clip in ``spec``, copied into ``folder``."""
-    code = (code_digest(CLIPS_CODE), code_digest(MEDIA_CODE))
+    code = (code_digest(CLIPS_CODE), code_digest(MEDIA_CODE), packages_digest())
     key = artefact_key(f"encode-{generator.__name__}", tuple(args), repr(spec), code)
 
     def build(staging: Path) -> None:
@@ -132,7 +133,8 @@ def caching_encode(real: Callable[..., encoding.EncodeResult]) -> Callable[..., 
     def encode_asset(*, source: Path, work_dir: Path, **options: Any) -> encoding.EncodeResult:
         on_progress = options.pop("on_progress", None)
         parts = (file_digest(source), repr(options["spec"]), repr(options["facts"]))
-        key = artefact_key("encode", options["demuxer"], parts, code_digest(MEDIA_CODE))
+        code = (code_digest(MEDIA_CODE), packages_digest())
+        key = artefact_key("encode", options["demuxer"], parts, code)
 
         def build(staging: Path) -> None:
             result = real(source=source, work_dir=staging / "work", **options)
