@@ -32,7 +32,7 @@ DEMO_CLIPS = (
     DemoClip("Le marché du samedi", AssetKind.PROGRAMME, AssetCategory.NEIGHBOURHOOD, 18,
              "smptehdbars=size=1280x720:rate=25", "Le marché du samedi"),
     DemoClip("Chartres en lumières", AssetKind.PROGRAMME, AssetCategory.CULTURE, 20,
-             "mandelbrot=size=1280x720:rate=25", "Chartres en lumières"),
+             "gradients=size=640x360:rate=25:speed=0.03,scale=1280:720", "Chartres en lumières"),
     DemoClip("Ident Carillon", AssetKind.IDENT, AssetCategory.OTHER, 4.8,
              "color=c=0x1d2330:size=1280x720:rate=25", "Carillon"),
     DemoClip("Mire Carillon", AssetKind.SLATE, AssetCategory.OTHER, 9.6,

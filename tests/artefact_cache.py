@@ -8,7 +8,8 @@ happen in a staging directory renamed into place, so a directory under its key i
 
 Tests never get the cached files themselves, only copies (``copy_artefact``), so no test can
 alter what the next one (or the next run) reads. The cache lives under ``var/test-cache``
-(ignored by git); entries unused for ``MAX_AGE_DAYS`` are removed at the start of a run.
+(ignored by git); at the start of a run, entries unused for ``MAX_AGE_DAYS`` are removed, and
+the least recently used beyond ``MAX_BYTES``.
 
 ``run_root()`` is a cache of one run only, shared by its xdist workers and removed at its end:
 for outputs that a run must make again (the encoder's own tests).
@@ -34,7 +35,8 @@ from tests.support import ROOT
 CACHE_ROOT = ROOT / "var" / "test-cache"
 RUNS = ".runs"
 RUN_VARIABLE = "CARILLON_TEST_RUN"  # set by the controller, inherited by the xdist workers
-MAX_AGE_DAYS = 14
+MAX_AGE_DAYS = 7
+MAX_BYTES = 2 * 1024**3
 
 
 def start_run() -> None:
@@ -138,16 +140,24 @@ def copy_artefact(cached: Path, destination: Path) -> Path:
     return destination
 
 
-def prune(*, root: Path = CACHE_ROOT, max_age_days: float = MAX_AGE_DAYS) -> list[Path]:
-    """Remove the artefacts nobody used for ``max_age_days`` (left by older code)."""
+def prune(
+    *, root: Path = CACHE_ROOT, max_age_days: float = MAX_AGE_DAYS, max_bytes: int = MAX_BYTES
+) -> list[Path]:
+    """Remove the artefacts nobody used for ``max_age_days`` (left by older code), then the
+    least recently used ones beyond ``max_bytes``, and the folders of runs that were killed."""
     if not root.is_dir():
         return []
-    oldest = time.time() - max_age_days * 86400
-    stale = [entry for entry in _entries(root.iterdir()) if entry.stat().st_mtime < oldest]
     runs = root / RUNS
     for run in runs.iterdir() if runs.is_dir() else ():
-        if run.stat().st_mtime < time.time() - 86400:  # a run that was killed
+        if run.stat().st_mtime < time.time() - 86400:
             shutil.rmtree(run, ignore_errors=True)
+    oldest = time.time() - max_age_days * 86400
+    entries = sorted(_entries(root.iterdir()), key=lambda entry: -entry.stat().st_mtime)
+    kept, stale = 0, []
+    for entry in entries:  # the most recently used first
+        kept += sum(f.stat().st_size for f in entry.rglob("*") if f.is_file())
+        if entry.stat().st_mtime < oldest or kept > max_bytes:
+            stale.append(entry)
     for entry in stale:
         lock = root / f".{entry.name}.lock"
         with _locked(lock):

@@ -91,7 +91,7 @@ def test_worker_killed_mid_transcode_ends_ready_with_one_set(
 ) -> None:  # type: ignore[no-untyped-def]
     from broadcasting.media.services import asset_create_from_file
 
-    clip = clips.landscape_1080p(tmp_path, seconds=20.0)
+    clip = clips.landscape_1080p(tmp_path, seconds=12.0)
     asset = asset_create_from_file(path=clip, original_name=clip.name, title="Long")
     wait_for(
         lambda: (
