@@ -205,6 +205,8 @@ class Asset(models.Model):
         verbose_name_plural = _("videos")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["state", "approval", "kind"])]
+        # Who is an editor: ``broadcasting.media.permissions.user_is_editor``, everywhere.
+        permissions = [("moderate_asset", _("Can moderate videos and posts"))]
 
     def __str__(self) -> str:
         return self.title

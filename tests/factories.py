@@ -27,6 +27,7 @@ class EditorFactory(UserFactory):
         if create:
             self.user_permissions.add(
                 Permission.objects.get(codename="change_asset"),
+                Permission.objects.get(codename="moderate_asset"),
                 Permission.objects.get(codename="access_admin"),
             )
 

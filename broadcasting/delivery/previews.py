@@ -2,8 +2,8 @@
 
 Renditions stay in private storage until a video is approved (``media/storage.py``). The
 editors' library still shows their posters and can play their ladder through this view, which
-requires the ``broadcasting.change_asset`` permission: anonymous users are sent to the login
-page, everyone else is refused. ``name`` is a file of the asset's own renditions
+answers editors (``user_is_editor``) and the resident who sent the video: anonymous users are
+sent to the login page, everyone else is refused. ``name`` is a file of the asset's own renditions
 (``master.m3u8``, ``poster.jpg``, ``<rung>/index.m3u8``, ``<rung>/seg_00000.ts``), nothing else.
 
 Locally the file is sent from private storage. On S3 a playlist is sent through the view too
@@ -13,7 +13,8 @@ Locally the file is sent from private storage. On S3 a playlist is sent through 
 
 import re
 
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import Storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -21,6 +22,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 from storages.backends.s3 import S3Storage
 
+from broadcasting.media.permissions import user_is_editor
 from broadcasting.media.storage import asset_prefix, private_storage
 from broadcasting.models import Asset
 
@@ -41,10 +43,12 @@ def preview_url(asset: Asset, name: str) -> str:
 
 @require_safe
 @login_required
-@permission_required("broadcasting.change_asset", raise_exception=True)
 def video_preview(request: HttpRequest, pk: int, name: str) -> HttpResponseBase:
+    owners = list(Asset.objects.filter(pk=pk).values_list("owner_id", flat=True))
+    if not user_is_editor(request.user) and owners != [request.user.pk]:
+        raise PermissionDenied("only editors and the video's sender see a preview")
     found = NAME.fullmatch(name)
-    if found is None or not Asset.objects.filter(pk=pk).exists():
+    if found is None or not owners:
         raise Http404("no such preview")
     stored = f"{asset_prefix(pk)}/{name}"
     content_type = CONTENT_TYPES[found.group(1)]

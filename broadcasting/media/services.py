@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 
 from broadcasting.media import storage as media_store
 from broadcasting.media.intake import check_upload
+from broadcasting.media.permissions import user_is_editor
 from broadcasting.media.selectors import channel_format_default
 from broadcasting.media.storage import source_name, store_original
 from broadcasting.models import (
@@ -147,7 +148,7 @@ def asset_reject(*, asset: Asset, editor: User, reason: str) -> Asset:
 
 
 def _check_reviewer(editor: User) -> None:
-    if not editor.has_perm("broadcasting.change_asset"):
+    if not user_is_editor(editor):
         raise ReviewError("Only editors may approve or reject videos.")
 
 
