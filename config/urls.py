@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics, name="metrics"),
+    path("api/v1/uploads/", include("cms.urls_uploads")),
     path("api/v1/", include("playlists.urls")),
     path("", include("broadcasting.urls")),
     path("", include("broadcasting.urls_tv")),
@@ -28,6 +29,8 @@ if settings.DEBUG:
     urlpatterns += static(settings.PUBLIC_MEDIA_URL, document_root=settings.MEDIA_ROOT / "public")
 
 urlpatterns += i18n_patterns(
+    path("", include("cms.urls_residents")),
+    path("", include("cms.urls_site")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

@@ -11,6 +11,8 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page
 from wagtail.search import index
 
+from playlists.models import Channel
+
 
 class HomePage(Page):
     """The city's channel home page: what Carillon is and how residents take part."""
@@ -44,7 +46,7 @@ class ChannelPage(Page):
     for one ``playlists.Channel`` (which cannot be deleted while a page shows it), with the
     editors' introduction below it. Lives under the home page; has no children."""
 
-    channel = models.ForeignKey(
+    channel: "models.ForeignKey[Channel, Channel]" = models.ForeignKey(
         "playlists.Channel",
         verbose_name=_("channel"),
         on_delete=models.PROTECT,
