@@ -1,11 +1,16 @@
 # Carillon production image: one image for web, workers, beat and playout (docker-compose.yml
 # picks the command). The application runs as the unprivileged user `carillon`.
 
-# Front-end dependencies (hls.js for the TV player) from the npm registry, pinned by the lock.
+# Front-end dependencies (hls.js for the TV player, Uppy for the residents' uploads) from the
+# npm registry, pinned by the lock; Uppy (ES modules only) bundled by esbuild as `make bundle`
+# does.
 FROM node:20-bookworm-slim AS frontend
 WORKDIR /build
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
+COPY static/residents/upload.js static/residents/upload.js
+RUN node_modules/.bin/esbuild static/residents/upload.js --bundle --minify --format=iife \
+        --target=es2020 --sourcemap --log-level=warning --outdir=static/build/residents
 
 FROM python:3.11-slim-bookworm
 
@@ -40,6 +45,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 
 COPY . .
 COPY --from=frontend /build/node_modules/hls.js/dist ./node_modules/hls.js/dist
+COPY --from=frontend /build/static/build ./static/build
 RUN pip install . && rm -rf build ./*.egg-info
 
 # Translations and static files are built into the image. Production settings refuse to load

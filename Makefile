@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test bench lint typecheck pytest install system-deps services messages audit clean
+.PHONY: run test bench lint typecheck pytest install system-deps services messages audit clean bundle
 
 run: install
 	scripts/run.sh
@@ -16,11 +16,21 @@ test: install services
 bench: install services
 	$(BIN)/python benchmarks/run.py
 
-install: system-deps $(STAMP) messages node_modules/.installed
+install: system-deps $(STAMP) messages node_modules/.installed bundle
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch node_modules/.installed
+
+# The residents' upload page: Uppy (ES modules only) and its CSS bundled by esbuild into one
+# JS and one CSS file, served as static files (static/build/ is not in git).
+BUNDLE := static/build/residents/upload.js
+ESBUILD_FLAGS := --bundle --minify --format=iife --target=es2020 --sourcemap --log-level=warning
+
+bundle: $(BUNDLE)
+
+$(BUNDLE): static/residents/upload.js node_modules/.installed
+	node_modules/.bin/esbuild static/residents/upload.js $(ESBUILD_FLAGS) --outdir=static/build/residents
 
 system-deps:
 	scripts/install-system.sh
@@ -53,4 +63,4 @@ audit: $(STAMP)
 	$(BIN)/pip install --quiet pip-audit && $(BIN)/pip-audit
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache static/build

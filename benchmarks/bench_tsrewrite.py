@@ -7,7 +7,8 @@ generated and encoded once into ``var/bench/``), the time of:
 (b) a plain Python loop that copies the same bytes packet by packet (``bytes`` slices joined),
     50 times: the floor of any pure-Python pass that visits every packet;
 (c) the alternative the design rejected: ``ffmpeg -c copy -output_ts_offset`` remuxing the same
-    segment into a new TS file (one process per segment), 10 times.
+    segment into a new TS file (one process per segment), 10 times;
+(d) ``first_pts``, which the playout calls on every candidate segment, 500 times.
 
 Prints MB/s for each and a final JSON line. Usage: ``.venv/bin/python benchmarks/bench_tsrewrite.py``.
 No Django needed.
@@ -43,6 +44,7 @@ CLIP = BENCH_DIR / "tsrewrite-1080p25-6s.mp4"
 SEGMENT = BENCH_DIR / "tsrewrite-1080p-seg_00000.ts"
 RUNS = 50
 FFMPEG_RUNS = 10
+FIRST_PTS_RUNS = 500
 SPEC = replace(DEFAULT_FORMAT, rungs=tuple(r for r in DEFAULT_FORMAT.rungs if r.name == "1080p"))
 
 
@@ -100,6 +102,7 @@ def main() -> int:
     state = ContinuityState()
     rewrite = timed(lambda: rewrite_segment(data, offset_ticks=offset, continuity=state), RUNS)
     copy = timed(lambda: copy_loop(data), RUNS)
+    first = timed(lambda: first_pts(data), FIRST_PTS_RUNS)
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "out.ts"
         remux = timed(lambda: ffmpeg_remux(SEGMENT, out, 4.8), FFMPEG_RUNS)
@@ -110,6 +113,7 @@ def main() -> int:
         "copy_loop_mb_s": round(rate(copy, size, RUNS), 1),
         "ffmpeg_remux_mb_s": round(rate(remux, size, FFMPEG_RUNS), 1),
         "ffmpeg_remux_ms_per_segment": round(1000 * remux / FFMPEG_RUNS, 1),
+        "first_pts_us_per_segment": round(1e6 * first / FIRST_PTS_RUNS, 1),
     }
     print(f"segment: {size / 1e6:.2f} MB (4.8 s of 1080p)")
     print(f"(a) rewrite_segment      {figures['rewrite_mb_s']:8.1f} MB/s "
@@ -117,6 +121,7 @@ def main() -> int:
     print(f"(b) bytes copy loop      {figures['copy_loop_mb_s']:8.1f} MB/s")
     print(f"(c) ffmpeg -c copy remux {figures['ffmpeg_remux_mb_s']:8.1f} MB/s "
           f"({figures['ffmpeg_remux_ms_per_segment']} ms per segment)")  # fmt: skip
+    print(f"(d) first_pts            {figures['first_pts_us_per_segment']:8.1f} µs per segment")
     print(json.dumps(figures))
     return 0
 

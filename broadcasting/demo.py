@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from broadcasting.media import ffmpeg
 from broadcasting.media.captions import Caption, caption_clip_command
 from broadcasting.media.services import asset_approve, asset_create_from_file
-from broadcasting.models import Asset, AssetCategory, AssetKind, ProcessingState
+from broadcasting.models import Asset, AssetKind, ProcessingState
 
 logger = logging.getLogger(__name__)
 
@@ -20,22 +20,22 @@ logger = logging.getLogger(__name__)
 class DemoClip:
     title: str
     kind: str
-    category: str
+    category: str  # a Category slug (rows from the migration)
     seconds: float
     video: str  # a lavfi video source
     caption: str
 
 
 DEMO_CLIPS = (
-    DemoClip("Bienvenue à Chartres", AssetKind.PROGRAMME, AssetCategory.HERITAGE, 24,
+    DemoClip("Bienvenue à Chartres", AssetKind.PROGRAMME, "heritage", 24,
              "testsrc2=size=1280x720:rate=25", "Bienvenue à Chartres"),
-    DemoClip("Le marché du samedi", AssetKind.PROGRAMME, AssetCategory.NEIGHBOURHOOD, 18,
+    DemoClip("Le marché du samedi", AssetKind.PROGRAMME, "neighbourhood", 18,
              "smptehdbars=size=1280x720:rate=25", "Le marché du samedi"),
-    DemoClip("Chartres en lumières", AssetKind.PROGRAMME, AssetCategory.CULTURE, 20,
+    DemoClip("Chartres en lumières", AssetKind.PROGRAMME, "culture", 20,
              "gradients=size=640x360:rate=25:speed=0.03,scale=1280:720", "Chartres en lumières"),
-    DemoClip("Ident Carillon", AssetKind.IDENT, AssetCategory.OTHER, 4.8,
+    DemoClip("Ident Carillon", AssetKind.IDENT, "other", 4.8,
              "color=c=0x1d2330:size=1280x720:rate=25", "Carillon"),
-    DemoClip("Mire Carillon", AssetKind.SLATE, AssetCategory.OTHER, 9.6,
+    DemoClip("Mire Carillon", AssetKind.SLATE, "other", 9.6,
              "color=c=0xb3261e:size=1280x720:rate=25", "Carillon · Nous revenons dans un instant"),
 )  # fmt: skip
 

@@ -9,6 +9,7 @@ jobs whose message or worker was lost.
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from broadcasting.media.formats import FormatSpec, Rung
@@ -68,15 +69,50 @@ class AssetOrigin(models.TextChoices):
     CITY = "city", _("City")
 
 
-class AssetCategory(models.TextChoices):
-    NEWS = "news", _("News")
-    CULTURE = "culture", _("Culture")
-    SPORT = "sport", _("Sport")
-    HERITAGE = "heritage", _("Heritage")
-    NEIGHBOURHOOD = "neighbourhood", _("Neighbourhood life")
-    EVENTS = "events", _("Events")
-    CITY_INFO = "city_info", _("City information")
-    OTHER = "other", _("Other")
+class Category(models.Model):
+    """A category of videos that editors manage: residents pick one when they submit, rotations
+    weight them (``playlists.Rotation.weights``, keyed by ``slug``). ``Asset.category`` refers
+    to the ``slug``, which therefore never changes once the category exists; a category stops
+    being offered when it is made inactive, and cannot be deleted while anything uses it."""
+
+    slug = models.SlugField(
+        verbose_name=_("slug"),
+        max_length=30,
+        unique=True,
+        help_text=_("Short name used by rotations' weights, e.g. “culture”; cannot be changed."),
+    )
+    name = models.CharField(verbose_name=_("name (French)"), max_length=100)
+    name_en = models.CharField(
+        verbose_name=_("name (English)"),
+        max_length=100,
+        blank=True,
+        help_text=_("Blank: the French name."),
+    )
+    order = models.PositiveSmallIntegerField(
+        verbose_name=_("order"), default=0, help_text=_("Lower numbers are listed first.")
+    )
+    active = models.BooleanField(
+        verbose_name=_("active"),
+        default=True,
+        help_text=_("Inactive categories are no longer offered; their videos keep them."),
+    )
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the language of the request (English when asked for and written)."""
+        english = (get_language() or "").startswith("en")
+        return self.name_en if english and self.name_en else self.name
+
+
+DEFAULT_CATEGORY = "other"  # the slug of new videos' category (a row from the migration)
 
 
 class ProcessingState(models.TextChoices):
@@ -104,11 +140,14 @@ class Asset(models.Model):
     origin = models.CharField(
         verbose_name=_("origin"), max_length=20, choices=AssetOrigin, default=AssetOrigin.CITY
     )
-    category = models.CharField(
+    category = models.ForeignKey(
+        Category,
         verbose_name=_("category"),
-        max_length=30,
-        choices=AssetCategory,
-        default=AssetCategory.OTHER,
+        to_field="slug",
+        db_column="category",
+        default=DEFAULT_CATEGORY,
+        on_delete=models.PROTECT,
+        related_name="assets",
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from broadcasting.media.jobs import jobs_sweep, work_dirs_sweep
 from broadcasting.media.retention import originals_prune
-from broadcasting.media.services import asset_publish_files
+from broadcasting.media.services import asset_publish_files, assets_publish_missing
 from broadcasting.media.transcoding import TranscodeRetry, transcode_job_run
 
 
@@ -34,6 +34,13 @@ def transcode_asset(self, job_id: int) -> str:  # type: ignore[no-untyped-def]
 def publish_asset(asset_id: int) -> bool:
     """Copy an approved asset's renditions to public storage under its public key (idempotent)."""
     return asset_publish_files(asset_id=asset_id)
+
+
+@shared_task(ignore_result=True)
+def publish_missing_copies() -> None:
+    """Beat: send again the publications that a broker outage lost (approved, ready videos
+    without their public copy)."""
+    assets_publish_missing()
 
 
 @shared_task(ignore_result=True)

@@ -1,5 +1,6 @@
 """The broadcasting app in the Wagtail admin: the library of videos with their processing
-state, progress, poster and facts; the channel overrides, started and ended by editors."""
+state, progress, poster and facts; the categories editors manage; the channel overrides,
+started and ended by editors."""
 
 from typing import Any
 
@@ -15,10 +16,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.forms.models import WagtailAdminModelForm
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import MenuItem
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
 
 from broadcasting.admin_columns import PosterColumn, ProcessingColumn
 from broadcasting.live.overrides import (
@@ -28,7 +32,19 @@ from broadcasting.live.overrides import (
     override_end,
     override_start,
 )
-from broadcasting.models import Asset, Override
+from broadcasting.media.selectors import categories_offered
+from broadcasting.models import Asset, Category, Override
+from playlists.selectors import category_uses
+
+
+class AssetForm(WagtailAdminModelForm):
+    """Offers the active categories, and the video's own even if it is no longer active."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        category = self.fields.get("category")
+        if isinstance(category, forms.ModelChoiceField):
+            category.queryset = categories_offered(keep=[self.instance.category_id])
 
 
 class AssetViewSet(ModelViewSet):
@@ -78,10 +94,65 @@ class AssetViewSet(ModelViewSet):
         "ready_at",
     ]
 
+    def get_form_class(self, for_update: bool = False) -> Any:
+        return modelform_factory(
+            Asset,
+            form=AssetForm,
+            fields=self.form_fields,
+            formfield_callback=self.formfield_for_dbfield,
+        )
+
 
 @hooks.register("register_admin_viewset")
 def register_asset_viewset() -> AssetViewSet:
     return AssetViewSet("videos")
+
+
+class CategoryForm(WagtailAdminModelForm):
+    """The slug is written once: videos and rotations' weights refer to it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["slug"].disabled = True
+
+
+class CategoryViewSet(SnippetViewSet):
+    """The categories of videos; one in use is made inactive rather than deleted."""
+
+    model = Category
+    icon = "tag"
+    menu_label = _("Categories")
+    menu_order = 215
+    add_to_admin_menu = True
+    list_display = ["name", "name_en", "slug", "order", "active"]
+    list_filter = ["active"]
+    search_fields = ["name", "name_en", "slug"]
+    edit_handler = ObjectList(
+        [
+            FieldRowPanel([FieldPanel("name"), FieldPanel("name_en")]),
+            FieldRowPanel([FieldPanel("slug"), FieldPanel("order"), FieldPanel("active")]),
+        ],
+        base_form_class=CategoryForm,
+    )
+
+
+category_viewset = CategoryViewSet()
+register_snippet(category_viewset)
+
+
+@hooks.register("before_delete_snippet")
+def refuse_deleting_categories_in_use(
+    request: HttpRequest, instances: list[Any]
+) -> HttpResponse | None:
+    """A category that videos, rotations or new videos use stays (the delete view and the
+    bulk action both ask here first); the editor is told why and offered to deactivate it."""
+    for instance in instances:
+        if isinstance(instance, Category) and (uses := category_uses(category=instance)):
+            text = gettext("“%(name)s” cannot be deleted: %(uses)s Make it inactive instead.")
+            messages.error(request, text % {"name": instance, "uses": " ".join(uses)})
+            return redirect(reverse(category_viewset.get_url_name("list")))
+    return None
 
 
 class OverrideIndexView(generic.IndexView):

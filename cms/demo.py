@@ -3,6 +3,7 @@
 from wagtail.models import Page, Site
 
 from cms.models import ChannelPage, HomePage
+from cms.models.pages import PostsPage, ProgrammePage, VideosPage
 from playlists.demo import CHANNEL_SLUG
 from playlists.models import Channel
 
@@ -15,6 +16,12 @@ DEMO_INTRO = (
 LIVE_TITLE = "En direct"
 # Not "en-direct": Django would read "/en-direct/" as the language "en" (and answer 404).
 LIVE_SLUG = "direct"
+VIDEOS_TITLE, VIDEOS_SLUG = "Vidéos", "videos"
+VIDEOS_INTRO = "<p>Les vidéos des habitants, validées par l'équipe du CMIN.</p>"
+POSTS_TITLE, POSTS_SLUG = "Actualités", "actualites"
+POSTS_INTRO = "<p>Les nouvelles et les rendez-vous que les habitants partagent.</p>"
+PROGRAMME_TITLE, PROGRAMME_SLUG = "Programme", "programme"
+PROGRAMME_INTRO = "<p>Ce que la chaîne diffuse cette semaine.</p>"
 LIVE_INTRO = (
     "<p>La chaîne en direct, avec ce qui passe maintenant, la suite et le guide des "
     "programmes. Cliquez sur le lecteur pour utiliser les touches du clavier.</p>"
@@ -43,6 +50,7 @@ def home_page_ensure() -> HomePage:
         site.site_name = "Carillon"
         site.save()
     channel_page_ensure(home=home)
+    site_pages_ensure(home=home)
     return home
 
 
@@ -58,3 +66,22 @@ def channel_page_ensure(*, home: HomePage) -> ChannelPage | None:
         home.add_child(instance=page)
         page.save_revision().publish()
     return page
+
+
+def site_pages_ensure(*, home: HomePage) -> None:
+    """The pages listing videos and posts and the week's programme, each created once."""
+    if not VideosPage.objects.child_of(home).exists():
+        _publish_child(home, VideosPage(title=VIDEOS_TITLE, slug=VIDEOS_SLUG, intro=VIDEOS_INTRO))
+    if not PostsPage.objects.child_of(home).exists():
+        _publish_child(home, PostsPage(title=POSTS_TITLE, slug=POSTS_SLUG, intro=POSTS_INTRO))
+    channel = Channel.objects.filter(slug=CHANNEL_SLUG).first()
+    if channel is not None and not ProgrammePage.objects.child_of(home).exists():
+        page = ProgrammePage(
+            title=PROGRAMME_TITLE, slug=PROGRAMME_SLUG, channel=channel, intro=PROGRAMME_INTRO
+        )
+        _publish_child(home, page)
+
+
+def _publish_child(parent: HomePage, page: Page) -> None:
+    parent.add_child(instance=page)
+    page.save_revision().publish()

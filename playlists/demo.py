@@ -5,7 +5,7 @@ import datetime as dt
 
 from django.db import transaction
 
-from broadcasting.models import Asset, AssetCategory, AssetKind
+from broadcasting.models import Asset, AssetKind
 from playlists.models import (
     Block,
     CardCategory,
@@ -54,7 +54,7 @@ def _blocks(channel: Channel) -> None:
     )
     culture = Rotation.objects.create(
         name="Soirée culture",
-        categories=[AssetCategory.CULTURE, AssetCategory.HERITAGE],
+        categories=["culture", "heritage"],  # Category slugs (rows from the migration)
         no_repeat_hours=0.25,
     )
     Block.objects.create(

@@ -10,7 +10,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from broadcasting.models import Asset, AssetCategory, AssetKind, AssetOrigin
+from broadcasting.media.selectors import categories_offered, category_slugs
+from broadcasting.models import Asset, AssetKind, AssetOrigin
 from playlists.models import Rotation
 
 
@@ -30,7 +31,7 @@ def _label(field: str) -> Any:
 
 
 class CategoryWeightsField(forms.JSONField):
-    """A JSON object {category: weight ≥ 0}; categories are the library's categories."""
+    """A JSON object {category: weight ≥ 0}, keyed by the slugs of the editors' categories."""
 
     def to_python(self, value: Any) -> Any:
         weights = super().to_python(value)
@@ -38,16 +39,17 @@ class CategoryWeightsField(forms.JSONField):
             return {}
         if not isinstance(weights, dict):
             raise forms.ValidationError(_('Write an object such as {"culture": 2, "sport": 0.5}.'))
+        known = category_slugs()
         for category, weight in weights.items():
-            _check_weight(category, weight)
+            _check_weight(category, weight, known)
         return {category: float(weight) for category, weight in weights.items()}
 
 
-def _check_weight(category: str, weight: Any) -> None:
-    if category not in AssetCategory.values:
+def _check_weight(category: str, weight: Any, known: set[str]) -> None:
+    if category not in known:
         raise forms.ValidationError(
             _("Unknown category “%(category)s”; use one of: %(known)s."),
-            params={"category": category, "known": ", ".join(AssetCategory.values)},
+            params={"category": category, "known": ", ".join(sorted(known))},
         )
     if isinstance(weight, bool) or not isinstance(weight, Real) or weight < 0:
         raise forms.ValidationError(
@@ -62,7 +64,7 @@ class RotationForm(WagtailAdminModelForm):
         _label("kinds"),
         _("Kinds of video the rotation picks (none: programmes)."),
     )
-    categories = _checkboxes(AssetCategory.choices, _label("categories"), _("None ticked: any."))
+    categories = _checkboxes((), _label("categories"), _("None ticked: any."))
     origins = _checkboxes(AssetOrigin.choices, _label("origins"), _("None ticked: any."))
     weights = CategoryWeightsField(
         label=_label("weights"),
@@ -70,6 +72,14 @@ class RotationForm(WagtailAdminModelForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_('For example {"culture": 2, "sport": 0.5}; missing categories weigh 1.'),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Offers the active categories, and the inactive ones this rotation already has."""
+        super().__init__(*args, **kwargs)
+        offered = categories_offered(keep=self.instance.categories or ())
+        categories = self.fields["categories"]
+        assert isinstance(categories, forms.MultipleChoiceField)  # noqa: S101 - declared above
+        categories.choices = [(category.slug, category.label) for category in offered]
 
     class Meta:
         model = Rotation

@@ -164,6 +164,10 @@ class AsRunReason(models.TextChoices):
 class AsRunEntry(models.Model):
     """What actually aired (written by the playout from what it published): proof of play."""
 
+    # Not a "usage" of its video or channel in the admin (Wagtail's reference index): the log
+    # is written at every item, and would fill the index with rows nobody reads.
+    wagtail_reference_index_ignore = True
+
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="as_run")
     scheduled_item = models.ForeignKey(
         ScheduledItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -8,13 +8,15 @@ are folded into named slots so that a guide is readable.
 
 What viewers ask for costs no rebuild: the now/next answer reads only the items it returns
 (``guide_around``: pages of ``NOW_PAGE`` items), and a rendered guide (the schedule JSON, the
-XMLTV document) is kept in the cache under a key naming each channel's latest timeline version
-and the window widened to ``GUIDE_GRID`` (``guide_cache_key``, ``guide_cached``): a new version
-makes new keys, the old ones expire.
+XMLTV document) is kept in the cache under a key naming each channel's latest timeline version,
+the window widened to ``GUIDE_GRID`` and the guides' generation (``guide_cache_key``,
+``guide_cached``): a new version makes new keys, the old ones expire. A video taken down must
+leave the guides at once, before any rebuild: ``guide_cache_forget`` starts a new generation.
 """
 
 import datetime as dt
 import hashlib
+import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -23,9 +25,11 @@ from django.core.cache import cache
 from django.db.models import Max, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from broadcasting.media.storage import published_url
-from playlists.models import Channel, ItemRole, ScheduledItem, ScheduleVersion
+from broadcasting.models import DEFAULT_CATEGORY, Category
+from playlists.models import Channel, ItemRole, Rotation, ScheduledItem, ScheduleVersion
 
 PROGRAMME_ROLES = frozenset({ItemRole.PROGRAMME, ItemRole.EVENT})
 MAX_RANGE = dt.timedelta(days=8)  # the longest guide one request may ask for
@@ -36,6 +40,7 @@ LATEST = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 GUIDE_GRID = dt.timedelta(minutes=15)  # cached windows start and end on this grid
 GUIDE_CACHE_SECONDS = 300  # bounds how long an edited title or poster may show its old value
 NOW_PAGE = 40  # items read at a time around now
+GUIDE_GENERATION_KEY = "guide:generation"  # a random value, changed to forget every guide
 
 
 class BadRange(ValueError):
@@ -68,7 +73,7 @@ def scheduled_items(
     """Items overlapping ``[start, end)`` in order."""
     return (
         ScheduledItem.objects.filter(channel=channel, end__gt=start, start__lt=end)
-        .select_related("asset", "event")
+        .select_related("asset__category", "event")
         .order_by("start")
     )
 
@@ -119,7 +124,7 @@ def _programme(item: ScheduledItem) -> GuideEntry:
         stop=item.end,
         title=title,
         description=asset.description,
-        category=asset.get_category_display(),
+        category=asset.category.label,
         poster_url=published_url(asset_id=asset.pk, public_key=asset.public_key, name=asset.poster),
         kind="programme",
         asset_id=asset.pk,
@@ -206,11 +211,27 @@ def guide_cache_key(
         .order_by()
     }
     facts: list[object] = [kind, translation.get_language(), start.isoformat(), end.isoformat()]
+    facts.append(_guide_generation())
     facts += [
         (c.pk, c.slug, c.name, c.number, c.time_zone, c.group_title, c.logo_id, versions.get(c.pk))
         for c in channels
     ]
     return f"guide:{hashlib.sha256(repr(facts).encode()).hexdigest()}"
+
+
+def _guide_generation() -> str:
+    """The guides' current generation (one is made when there is none, e.g. after a flush)."""
+    return str(cache.get_or_set(GUIDE_GENERATION_KEY, _new_generation, timeout=None))
+
+
+def _new_generation() -> str:
+    return secrets.token_hex(8)
+
+
+def guide_cache_forget() -> None:
+    """Forget every cached guide: a new generation, so that no key made before is read again
+    (those entries expire). For a change that no timeline version records (a take-down)."""
+    cache.set(GUIDE_GENERATION_KEY, _new_generation(), timeout=None)
 
 
 def guide_cached(*, key: str, render: Callable[[], bytes]) -> bytes:
@@ -239,3 +260,32 @@ def entry_json(entry: GuideEntry, zone: ZoneInfo) -> dict[str, object]:
         "video": entry.video,
         "event": entry.event_id is not None,  # a programmed event, not its internal id
     }
+
+
+# Categories ----------------------------------------------------------------------------------
+
+
+def rotations_naming_category(*, slug: str) -> list[Rotation]:
+    """The rotations that pick or weight the category ``slug`` (filtered here rather than in SQL:
+    JSON lists are not searched alike on SQLite and PostgreSQL, and rotations are few)."""
+    return [
+        rotation
+        for rotation in Rotation.objects.order_by("name")
+        if slug in (rotation.categories or ()) or slug in (rotation.weights or {})
+    ]
+
+
+def category_uses(*, category: Category) -> list[str]:
+    """Why ``category`` cannot be deleted, in words for editors (empty: it can be)."""
+    uses = []
+    if category.slug == DEFAULT_CATEGORY:
+        uses.append(_("it is the category of new videos."))
+    videos = category.assets.count()
+    if videos:
+        message = ngettext("%(count)d video has it.", "%(count)d videos have it.", videos)
+        uses.append(message % {"count": videos})
+    rotations = rotations_naming_category(slug=category.slug)
+    if rotations:
+        names = ", ".join(rotation.name for rotation in rotations)
+        uses.append(_("rotations pick or weight it: %(names)s.") % {"names": names})
+    return uses

@@ -10,12 +10,16 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Sequence
+from functools import partial
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import RedisError
 
 from broadcasting.media.grid import grid_floor, next_boundary
 from broadcasting.models import Asset, Override, OverrideReason
@@ -33,6 +37,7 @@ from playlists.scheduling import build_timeline, timeline_problems
 
 logger = logging.getLogger(__name__)
 HISTORY = dt.timedelta(hours=24)
+REBUILD_TASK = "playlists.tasks.rebuild_channel_schedule"
 
 
 class ScheduleError(Exception):
@@ -53,6 +58,33 @@ def schedule_rebuild(
     start = rebuild_start(channel=channel, at=now)
     end = now + (schedule_horizon() if hours is None else dt.timedelta(hours=hours))
     return _build_and_publish(channel=channel, start=start, end=end, user=user, reason=reason)
+
+
+def schedule_rebuild_request(*, channel: Channel, user: User | None, reason: str) -> None:
+    """Have a worker rebuild the channel's timeline (``schedule_rebuild``), sent once the
+    caller's transaction commits: building the horizon takes seconds, too long for a request."""
+    transaction.on_commit(
+        partial(
+            schedule_rebuild_enqueue,
+            channel_id=channel.pk,
+            reason=reason,
+            user_id=user.pk if user is not None else None,
+        )
+    )
+
+
+def schedule_rebuild_enqueue(*, channel_id: int, reason: str, user_id: int | None = None) -> bool:
+    """Send the rebuild task once, without the broker's own retries. A broker that is down is
+    logged and ``False`` returned, never raised: the timeline stays as it is (beat keeps its
+    horizon built) until the next change or request."""
+    try:
+        current_app.send_task(
+            REBUILD_TASK, args=[channel_id, reason], kwargs={"user_id": user_id}, retry=False
+        )
+    except (BrokerError, RedisError, OSError) as err:
+        logger.warning("schedule rebuild not enqueued channel=%s: %s", channel_id, err)
+        return False
+    return True
 
 
 def schedule_horizon() -> dt.timedelta:

@@ -1,4 +1,5 @@
-"""Rebuild the future of the channels concerned when their programming rules change."""
+"""Rebuild the future of the channels concerned when their programming rules change; forget the
+cached guides when a video's public copy is taken down."""
 
 import logging
 from functools import partial
@@ -7,6 +8,7 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from broadcasting.signals import library_changed as library_signal
+from broadcasting.signals import publication_withdrawn
 from playlists.models import (
     Block,
     CardSlot,
@@ -18,6 +20,7 @@ from playlists.models import (
     PlaylistItem,
     Rotation,
 )
+from playlists.selectors import guide_cache_forget
 from playlists.tasks import rebuild_channel_schedule
 
 logger = logging.getLogger(__name__)
@@ -54,9 +57,17 @@ def library_changed(sender: type, asset_id: int, **kwargs: object) -> None:
         _enqueue(channel_id, f"library changed (asset {asset_id})")
 
 
+def guides_forget(sender: type, asset_id: int, **kwargs: object) -> None:
+    """A video's public copy was taken down: the cached guides (schedule, XMLTV) may name its
+    public key until the timeline is rebuilt, so they are forgotten now."""
+    guide_cache_forget()
+    logger.info("cached guides forgotten (asset %s taken down)", asset_id)
+
+
 def connect() -> None:
     """Called from ``PlaylistsConfig.ready()``."""
     library_signal.connect(library_changed, dispatch_uid="rebuild-on-library-change")
+    publication_withdrawn.connect(guides_forget, dispatch_uid="forget-guides-on-take-down")
     for model in (Block, Event, EventItem, Rotation, Playlist, PlaylistItem, FillerSet, CardSlot):
         post_save.connect(rules_changed, sender=model, dispatch_uid=f"rebuild-{model.__name__}")
         post_delete.connect(

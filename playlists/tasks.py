@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from django.contrib.auth.models import User
 
 from playlists.models import Channel
 from playlists.retention import retention_apply
@@ -19,12 +20,14 @@ def keep_schedules_built() -> None:
 
 
 @shared_task(ignore_result=True)
-def rebuild_channel_schedule(channel_id: int, reason: str = "") -> None:
-    """Rebuild a channel's future after a change of its rules."""
+def rebuild_channel_schedule(channel_id: int, reason: str = "", user_id: int | None = None) -> None:
+    """Rebuild a channel's future after a change of its rules (channels on air only), or for
+    an editor ("rebuild now", ``user_id``: built in their name, on air or not yet)."""
     channel = Channel.objects.select_related("channel_format").filter(pk=channel_id).first()
-    if channel is None or not channel.is_active:
+    if channel is None or (not channel.is_active and user_id is None):
         return
-    schedule_rebuild(channel=channel, reason=reason)
+    user = User.objects.filter(pk=user_id).first() if user_id is not None else None
+    schedule_rebuild(channel=channel, user=user, reason=reason)
 
 
 @shared_task(ignore_result=True)

@@ -21,7 +21,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHt
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -41,7 +40,7 @@ from playlists.models import (
     ItemRole,
     ScheduledItem,
 )
-from playlists.services import schedule_rebuild
+from playlists.services import schedule_rebuild_request
 from playlists.warnings import ProgrammingWarning, programming_warnings
 from playlists.week_grid import BREAK_ROLE, GridItem, day_bounds, week_columns, week_monday
 
@@ -54,6 +53,7 @@ VIEW_GRID_PERMISSIONS = (
 )
 REBUILD_PERMISSION = "playlists.change_block"
 AS_RUN_PERMISSION = "playlists.view_asrunentry"
+REBUILD_REASON = "rebuild now (week grid)"
 
 
 def can_view_grid(user: Any) -> bool:
@@ -212,7 +212,7 @@ def _warning_row(warning: ProgrammingWarning, finder: AdminURLFinder) -> dict[st
 
 @require_POST
 def rebuild(request: HttpRequest, slug: str) -> HttpResponse:
-    """Rebuild the channel's timeline to the horizon now, then go back to the grid."""
+    """Have the channel's timeline rebuilt to the horizon now, then go back to the grid."""
     if not can_rebuild(request.user):
         raise PermissionDenied
     channel = get_object_or_404(Channel, slug=slug)
@@ -233,24 +233,16 @@ def _editor(request: HttpRequest) -> User | None:
 
 
 def _rebuild(request: HttpRequest, channel: Channel) -> None:
-    try:
-        version = schedule_rebuild(
-            channel=channel, user=_editor(request), reason="rebuild now (week grid)"
-        )
-    except Exception as err:  # an editor's button: show any failure instead of a 500
-        logger.exception("schedule rebuild failed channel=%s", channel.pk)
-        message = gettext("The schedule could not be rebuilt: %(error)s") % {"error": err}
-        messages.error(request, message)
-        return
+    """Send the rebuild to a worker (after commit) and answer at once: building the horizon
+    takes seconds."""
+    schedule_rebuild_request(channel=channel, user=_editor(request), reason=REBUILD_REASON)
     messages.success(
         request,
-        gettext("Schedule rebuilt: version %(number)s, until %(end)s.")
-        % {"number": version.number, "end": _local_text(version.window_end, channel.time_zone)},
+        gettext(
+            "The schedule is being rebuilt in the background: reload this page in a few "
+            "seconds to see the new version."
+        ),
     )
-
-
-def _local_text(instant: dt.datetime, tz: str) -> str:
-    return date_format(instant.astimezone(zone_for(tz)), "SHORT_DATETIME_FORMAT")
 
 
 # As-run CSV -----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from broadcasting.media.selectors import category_labels
 from playlists import views
 from playlists.admin_columns import (
     LocalTimeColumn,
@@ -112,11 +113,14 @@ class BlockViewSet(ModelViewSet):
 
 
 def _labels(field: str) -> Callable[[Rotation], str]:
-    """An accessor listing the labels of a rotation's ticked choices."""
-    labels = dict(RotationForm.base_fields[field].choices)  # type: ignore[attr-defined]
+    """An accessor listing the labels of a rotation's ticked choices (categories: the editors'
+    rows, read when the list is shown)."""
+    fixed = dict(RotationForm.base_fields[field].choices)  # type: ignore[attr-defined]
 
     def accessor(rotation: Rotation) -> str:
-        return ", ".join(str(labels.get(value, value)) for value in getattr(rotation, field)) or "—"
+        values = getattr(rotation, field)
+        labels = category_labels(slugs=values) if field == "categories" else fixed
+        return ", ".join(str(labels.get(value, value)) for value in values) or "—"
 
     return accessor
 

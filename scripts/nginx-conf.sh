@@ -66,6 +66,18 @@ $EXTRA
       # Content-addressed segments only: stream.ts (above) is the web process's.
       location ~ /[0-9]+-[0-9a-f]+\.ts\$ { add_header Cache-Control "public, max-age=86400, immutable" always; add_header Access-Control-Allow-Origin "*" always; }
     }
+    # Residents' resumable uploads: each request is one chunk (CARILLON_UPLOAD_CHUNK_BYTES),
+    # streamed to the web process as it arrives.
+    location /api/v1/uploads/ {
+      client_max_body_size 10m;
+      proxy_request_buffering off;
+      proxy_pass http://127.0.0.1:$WEB_PORT;
+      proxy_http_version 1.1;
+      proxy_set_header Host \$http_host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+      proxy_read_timeout 600s;
+    }
     location / {
       proxy_pass http://127.0.0.1:$WEB_PORT;
       proxy_http_version 1.1;

@@ -52,6 +52,7 @@ def _isolated_media(tmp_path: Path, settings) -> None:  # type: ignore[no-untype
         media_root=settings.MEDIA_ROOT, public_url=settings.PUBLIC_MEDIA_URL
     )
     settings.CARILLON_WORK_DIR = tmp_path / "work"
+    settings.CARILLON_UPLOAD_DIR = tmp_path / "uploads"
 
 
 @pytest.fixture

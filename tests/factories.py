@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission, User
 
 from broadcasting.media.storage import new_public_key
-from broadcasting.models import Asset, ChannelFormat, JobState, TranscodeJob
+from broadcasting.models import Asset, Category, ChannelFormat, JobState, TranscodeJob
 
 
 class UserFactory(factory.django.DjangoModelFactory[User]):
@@ -32,6 +32,11 @@ class EditorFactory(UserFactory):
             )
 
 
+def category_of(slug: "str | Category") -> Category:
+    """A category row (from the migration, or added by a test) given its slug."""
+    return slug if isinstance(slug, Category) else Category.objects.get(slug=slug)
+
+
 class AssetFactory(factory.django.DjangoModelFactory[Asset]):
     class Meta:
         model = Asset
@@ -40,6 +45,7 @@ class AssetFactory(factory.django.DjangoModelFactory[Asset]):
     channel_format = factory.LazyFunction(lambda: ChannelFormat.objects.get(is_default=True))
     source = factory.Sequence(lambda n: f"originals/{n}/source.mp4")
     original_filename = "video.mp4"
+    category = factory.Transformer("other", transform=category_of)  # a slug or a Category
 
 
 class TranscodeJobFactory(factory.django.DjangoModelFactory[TranscodeJob]):
@@ -57,7 +63,7 @@ class ReadyAssetFactory(AssetFactory):
     approval = "approved"
     public_key = factory.LazyFunction(new_public_key)
     kind = "programme"
-    category = "culture"
+    category = factory.Transformer("culture", transform=category_of)
     segment_count = factory.Faker("random_int", min=5, max=40)
 
 

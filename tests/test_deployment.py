@@ -19,7 +19,7 @@ DOCKERFILE = ROOT / "Dockerfile"
 NGINX_CONF = ROOT / "deploy" / "nginx" / "carillon.conf"
 SETTINGS_DIR = ROOT / "config" / "settings"
 
-APP_SERVICES = ("web", "worker", "worker-transcode", "beat", "playout")
+APP_SERVICES = ("web", "worker", "worker-transcode", "beat", "playout", "playout-standby")
 ALL_SERVICES = (*APP_SERVICES, "postgres", "redis", "minio", "nginx")
 
 # ${VAR}, ${VAR:-default}, ${VAR:?message} or $VAR; "$$" is Compose's escape for a literal "$".
@@ -112,6 +112,7 @@ def test_each_process_runs_its_own_command() -> None:
     assert "--concurrency 1" in transcode and "--prefetch-multiplier 1" in transcode
     assert "celery -A config.celery_app beat" in commands["beat"]
     assert commands["playout"] == "python manage.py playout"
+    assert commands["playout-standby"] == "python manage.py playout"  # waits for the lease
 
 
 @pytest.mark.parametrize(

@@ -70,6 +70,7 @@ from broadcasting.live.tsrewrite import (
     ContinuityState,
     TsError,
     channel_pts,
+    check_packets,
     first_pts,
     last_counters,
     offset_for,
@@ -127,6 +128,7 @@ def _segment_of(asset: Asset | None, rung: str, index: int) -> tuple[str, bytes]
     if not data:
         return None
     try:
+        check_packets(data)  # the whole segment: ``first_pts`` reads only its first packets
         first_pts(data)
     except TsError:
         logger.warning("unreadable segment %s", name)

@@ -23,6 +23,8 @@ counter rewritten with a single byte store.
 Throughput (benchmarks/bench_tsrewrite.py, a real 3.3-MB 4.8-s 1080p segment, 2-core VM):
 363 MB/s, 9 ms per segment; a bare Python loop copying the same packets runs at ~1,000 MB/s and
 an ``ffmpeg -c copy -output_ts_offset`` remux of the segment at 15 MB/s (218 ms, mostly start-up).
+``first_pts``, called on every candidate segment, stops at the first video PES: 1.4 µs on that
+segment instead of 1.1 ms when it read every packet (``check_packets`` of the whole: 12 µs).
 """
 
 from dataclasses import dataclass, field
@@ -162,26 +164,30 @@ def rewrite_segment(data: bytes, *, offset_ticks: int, continuity: ContinuitySta
     return bytes(buf)
 
 
-def _pes_timestamps(data: bytes) -> list[tuple[int, int]]:
-    """(stream id, PTS) of every PES start in ``data`` that carries a PTS, in order."""
-    check_packets(data)
-    found = []
-    for start in range(0, len(data), PACKET_SIZE):
-        control = data[start + 3]
-        if not data[start + 1] & 0x40 or not control & 0x10:
-            continue
-        at = start + 4 + (1 + data[start + 4] if control & 0x20 else 0)
-        if data[at : at + 3] == b"\x00\x00\x01" and at + 14 <= start + PACKET_SIZE:
-            if data[at + 3] not in _NO_HEADER_STREAMS and data[at + 7] & 0x80:
-                found.append((data[at + 3], _read_timestamp(data, at + 9)))
-    return found
+def _pes_pts(data: bytes, start: int) -> tuple[int, int] | None:
+    """(stream id, PTS) of the PES that the packet at ``start`` starts, if it carries a PTS."""
+    control = data[start + 3]
+    if not data[start + 1] & 0x40 or not control & 0x10:
+        return None
+    at = start + 4 + (1 + data[start + 4] if control & 0x20 else 0)
+    if data[at : at + 3] != b"\x00\x00\x01" or at + 14 > start + PACKET_SIZE:
+        return None
+    if data[at + 3] in _NO_HEADER_STREAMS or not data[at + 7] & 0x80:
+        return None
+    return data[at + 3], _read_timestamp(data, at + 9)
 
 
 def first_pts(data: bytes) -> int:
-    """The PTS (90 kHz ticks) of the segment's first video PES; ``TsError`` when it has none."""
-    for stream_id, pts in _pes_timestamps(data):
-        if 0xE0 <= stream_id <= 0xEF:
-            return pts
+    """The PTS (90 kHz ticks) of the segment's first video PES; ``TsError`` when it has none.
+
+    Reads packets only up to that PES (each checked for its sync byte): the rest of the segment
+    is not looked at, so a whole segment is checked with ``check_packets``."""
+    for start in range(0, len(data) - PACKET_SIZE + 1, PACKET_SIZE):
+        if data[start] != SYNC_BYTE:
+            raise TsError(f"the packet at byte {start} does not start with the sync byte 0x47")
+        found = _pes_pts(data, start)
+        if found is not None and 0xE0 <= found[0] <= 0xEF:
+            return found[1]
     raise TsError("the segment has no video PES with a PTS")
 
 

@@ -20,8 +20,10 @@ logger = logging.getLogger(__name__)
 HEAD_BYTES = 64 * 1024
 SCAN_CHUNK_BYTES = 1024 * 1024
 
+# The names a video comes under (the demuxer is chosen from the bytes, never from the name):
+# "m2t" is HDV's MPEG-2 transport stream, "mts"/"m2ts" AVCHD's.
 ALLOWED_EXTENSIONS = frozenset(
-    {"mp4", "m4v", "mov", "qt", "3gp", "3g2", "mkv", "webm", "avi", "ts", "mts", "m2ts",
+    {"mp4", "m4v", "mov", "qt", "3gp", "3g2", "mkv", "webm", "avi", "ts", "m2t", "mts", "m2ts",
      "mpg", "mpeg", "vob"}
 )  # fmt: skip
 # The only demuxers ever passed to ``-f``; "matroska" also reads WebM.

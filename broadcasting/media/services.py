@@ -4,8 +4,9 @@ The transcode itself is in ``transcoding.py``.
 
 Nothing unapproved is public: renditions stay in private storage (``storage.py``); a ready,
 approved asset gets a random public key and a task copies its renditions under it (after
-commit); a rejection, a deletion or any other take-down removes the public copy at once (an
-error aborts it) and again after commit, in case a publication was still copying.
+commit; beat sends again what a broker outage lost: ``assets_publish_missing``); a rejection, a
+deletion or any other take-down removes the public copy at once (an error aborts it) and again
+after commit, in case a publication was still copying, and tells the guides to forget the key.
 """
 
 import logging
@@ -27,16 +28,17 @@ from broadcasting.media.permissions import user_is_editor
 from broadcasting.media.selectors import channel_format_default
 from broadcasting.media.storage import source_name, store_original
 from broadcasting.models import (
+    DEFAULT_CATEGORY,
     ApprovalState,
     Asset,
-    AssetCategory,
     AssetKind,
     AssetOrigin,
+    Category,
     JobState,
     ProcessingState,
     TranscodeJob,
 )
-from broadcasting.signals import library_changed
+from broadcasting.signals import library_changed, publication_withdrawn
 
 logger = logging.getLogger(__name__)
 TRANSCODE_TASK = "broadcasting.tasks.transcode_asset"
@@ -54,13 +56,14 @@ def asset_create_from_file(
     title: str,
     kind: str = AssetKind.PROGRAMME,
     origin: str = AssetOrigin.CITY,
-    category: str = AssetCategory.OTHER,
+    category: str = DEFAULT_CATEGORY,
     description: str = "",
     owner: "User | None" = None,
 ) -> Asset:
     """Check an uploaded file, keep it in private storage, and queue its transcode.
 
-    Raises ``UploadRejected`` (before anything is stored) for a file that is not a video.
+    ``category`` is a ``Category`` slug. Raises ``UploadRejected`` (before anything is stored)
+    for a file that is not a video, ``Category.DoesNotExist`` for an unknown category.
     """
     demuxer = check_upload(
         path, original_name=original_name, max_bytes=settings.CARILLON_UPLOAD_MAX_BYTES
@@ -71,7 +74,7 @@ def asset_create_from_file(
             description=description,
             kind=kind,
             origin=origin,
-            category=category,
+            category=Category.objects.get(slug=category),
             owner=owner,
             channel_format=channel_format_default(),
             original_filename=Path(original_name).name[:255],
@@ -199,9 +202,29 @@ def asset_publish(*, asset_id: int) -> str | None:
 
 
 def asset_publish_enqueue(*, asset_id: int) -> bool:
-    """Send the publication task (``manage.py secure_renditions`` publishes what is missing
-    if the broker is down)."""
+    """Send the publication task (if the broker is down, ``assets_publish_missing`` sends it
+    again later)."""
     return _send(PUBLISH_TASK, argument=asset_id, queue="default")
+
+
+def assets_publish_missing() -> list[int]:
+    """Publish again every ready, approved asset whose public copy is missing (no key yet, or
+    no master playlist under its key): an approval or a transcode whose publication message
+    was lost with the broker. Beat runs it; a published asset is left alone, and a copy sent
+    twice writes the same files again. Returns the ids whose publication was sent."""
+    publishable = Asset.objects.filter(
+        state=ProcessingState.READY, approval=ApprovalState.APPROVED
+    ).order_by("pk")
+    missing = [
+        asset_id
+        for asset_id, key in publishable.values_list("pk", "public_key")
+        if not key or not media_store.is_published(public_key=key)
+    ]
+    for asset_id in missing:
+        asset_publish(asset_id=asset_id)
+    if missing:
+        logger.warning("public copies missing, publications sent again assets=%s", missing)
+    return missing
 
 
 def asset_publish_files(*, asset_id: int) -> bool:
@@ -225,13 +248,23 @@ def asset_publish_files(*, asset_id: int) -> bool:
 
 def asset_take_down(*, asset: Asset) -> None:
     """Remove the asset's public copy and forget its public key: the files at once (an error
-    aborts the caller's transaction), and again after commit (a copy still being written)."""
+    aborts the caller's transaction), and again after commit (a copy still being written);
+    then what names the key is told (``publication_withdrawn``)."""
     key = Asset.objects.filter(pk=asset.pk).values_list("public_key", flat=True).first()
     media_store.unpublish(asset_id=asset.pk, public_key=key)
     Asset.objects.filter(pk=asset.pk).update(public_key=None)
     asset.public_key = None
     again = partial(media_store.unpublish, asset_id=asset.pk, public_key=key)
     transaction.on_commit(again, robust=True)
+    if key:
+        publication_withdrawn_notify(asset_id=asset.pk)
+
+
+def publication_withdrawn_notify(*, asset_id: int) -> None:
+    """Tell what may name the asset's public key (the programming app's cached guides) that it
+    is gone: after commit, so that no guide rendered in between reads the key again."""
+    send = partial(publication_withdrawn.send, sender=Asset, asset_id=asset_id)
+    transaction.on_commit(send, robust=True)
 
 
 def asset_files_delete(*, asset_id: int, source: str, public_key: str | None) -> None:
@@ -245,3 +278,5 @@ def asset_files_delete(*, asset_id: int, source: str, public_key: str | None) ->
         logger.info("files of deleted asset removed asset=%s", asset_id)
 
     transaction.on_commit(after_commit, robust=True)
+    if public_key:
+        publication_withdrawn_notify(asset_id=asset_id)

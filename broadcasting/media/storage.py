@@ -132,6 +132,12 @@ def publish_renditions(*, asset_id: int, public_key: str) -> list[str]:
     )
 
 
+def is_published(*, public_key: str) -> bool:
+    """Whether the public copy under ``public_key`` is whole: its master playlist, copied last
+    (``copy_prefix``), is there."""
+    return public_storage().exists(f"{published_prefix(public_key)}/{MASTER_NAME}")
+
+
 def unpublish(*, asset_id: int, public_key: str | None) -> list[str]:
     """Delete every public copy of the asset: under its key and at its old ``assets/<id>/``."""
     removed = delete_prefix(storage=public_storage(), prefix=legacy_prefix(asset_id))

@@ -16,3 +16,8 @@ __all__ = [
     "UploadState",
     "VideoSubmission",
 ]
+
+# The moderation task model lives with its actions (cms/workflows.py); loaded with the models.
+from cms.workflows import ModerationTask  # noqa: E402
+
+__all__ += ["ModerationTask"]

@@ -15,8 +15,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
 
-from broadcasting.models import AssetCategory
-
 
 class SubmissionState(models.TextChoices):
     AWAITING_UPLOAD = "awaiting_upload", _("Waiting for the file")
@@ -86,11 +84,14 @@ class VideoSubmission(Moderated):
     )
     title = models.CharField(verbose_name=_("title"), max_length=200)
     description = models.TextField(verbose_name=_("description"), blank=True)
-    category = models.CharField(
+    category = models.ForeignKey(
+        "broadcasting.Category",
         verbose_name=_("category"),
-        max_length=30,
-        choices=AssetCategory,
-        default=AssetCategory.OTHER,
+        to_field="slug",
+        db_column="category",
+        default="other",
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     subtitles_vtt = models.TextField(
         verbose_name=_("subtitles (WebVTT)"),

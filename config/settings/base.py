@@ -61,6 +61,7 @@ WAGTAIL_APPS = [
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
+    "wagtail.contrib.routable_page",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -73,13 +74,17 @@ WAGTAIL_APPS = [
     "modelcluster",
     "taggit",
 ]
+THIRD_PARTY_APPS = [
+    "allauth",
+    "allauth.account",
+]
 LOCAL_APPS = [
     "cms",
     "broadcasting",
     "playlists",
     "city_feeds",
 ]
-INSTALLED_APPS = DJANGO_APPS + WAGTAIL_APPS + LOCAL_APPS
+INSTALLED_APPS = DJANGO_APPS + WAGTAIL_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -89,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.csp.PathAwareCSPMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -233,6 +239,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": CARILLON_SWEEP_INTERVAL,
         "options": {"expires": 25},
     },
+    # Publications that a broker outage lost (approved videos without their public copy).
+    "publish-missing-copies": {
+        "task": "broadcasting.tasks.publish_missing_copies",
+        "schedule": 600,
+        "options": {"expires": 540},
+    },
     # On the transcode queue: its worker owns the work folder. A busy worker drops the expired.
     "sweep-work-dirs": {
         "task": "broadcasting.tasks.transcode_sweep_work_dirs",
@@ -346,12 +358,50 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+# Residents and editors sign in through the same allauth login, rate-limited; the Wagtail
+# admin's own login and password reset lead there too (config/urls.py).
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "cms:profile"
+WAGTAILADMIN_LOGIN_URL = "account_login"
+WAGTAIL_FRONTEND_LOGIN_URL = "account_login"
+WAGTAIL_PASSWORD_RESET_ENABLED = False
+
+# --- Accounts (django-allauth) -------------------------------------------------------------------
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FORM_CLASS = "cms.forms.accounts.SignupForm"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False  # a mail scanner following the link confirms nothing
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_SESSION_REMEMBER = None  # the resident chooses
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Carillon] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if CARILLON_BASE_URL.startswith("https") else "http"
+# Counted in the cache (Redis; while it is away the limits do not bite). "key" is the e-mail.
+ACCOUNT_RATE_LIMITS = {
+    "signup": "5/10m/ip,20/d/ip",
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/15m/key",
+    "reset_password": "10/h/ip,3/h/key",
+    "reset_password_from_key": "20/h/ip",
+    "change_password": "5/m/user",
+    "confirm_email": "1/3m/key",
+}
+# Proxies in front of the web processes (nginx: 1), so limits count the resident's address.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("CARILLON_TRUSTED_PROXY_COUNT", default=0)
 
 # --- Email -------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Carillon <carillon@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Logging -----------------------------------------------------------------------------------
 LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="INFO")
@@ -371,3 +421,29 @@ LOGGING = {
 
 # --- Search ------------------------------------------------------------------------------------
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+
+# --- Residents' charter ------------------------------------------------------------------------
+# The version of the charter residents consent to when they submit (stored with each consent);
+# change it whenever templates/cms/residents/charter.html changes in substance.
+CARILLON_CHARTER_VERSION = env("CARILLON_CHARTER_VERSION", default="2026-1")
+# Limits of what residents send with their videos and posts (checked on the server).
+CARILLON_SUBTITLES_MAX_BYTES = env.int("CARILLON_SUBTITLES_MAX_BYTES", default=512 * 1024)
+CARILLON_POST_IMAGE_MAX_BYTES = env.int("CARILLON_POST_IMAGE_MAX_BYTES", default=10_000_000)
+CARILLON_POST_IMAGE_MAX_PIXELS = env.int("CARILLON_POST_IMAGE_MAX_PIXELS", default=40_000_000)
+
+# --- Residents' uploads ------------------------------------------------------------------------
+# tus uploads are assembled here, one file per upload named by its id: a local folder (or a
+# volume) shared by the web processes and the default worker, which hands them to storage.
+CARILLON_UPLOAD_DIR = Path(env("CARILLON_UPLOAD_DIR", default=str(VAR_DIR / "uploads")))
+# The largest PATCH body accepted (Uppy sends 8 MiB chunks; 1 MiB of slack). nginx's
+# client_max_body_size for /api/v1/uploads/ must be at least this.
+CARILLON_UPLOAD_CHUNK_BYTES = env.int("CARILLON_UPLOAD_CHUNK_BYTES", default=9 * 1024**2)
+# Bytes a resident may have in unfinished uploads plus uploads finished in the last day.
+CARILLON_UPLOAD_QUOTA_BYTES = env.int("CARILLON_UPLOAD_QUOTA_BYTES", default=8 * 1024**3)
+# An unfinished upload expires this long after its last chunk (tus "expiration").
+CARILLON_UPLOAD_EXPIRY_HOURS = env.int("CARILLON_UPLOAD_EXPIRY_HOURS", default=24)
+CELERY_BEAT_SCHEDULE["expire-uploads"] = {
+    "task": "cms.tasks.expire_uploads",
+    "schedule": 900,
+    "options": {"expires": 840},
+}

@@ -23,6 +23,7 @@ def worker_env(**extra: str) -> dict[str, str]:
         CARILLON_TEST_DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         CARILLON_MEDIA_ROOT=str(settings.MEDIA_ROOT),
         CARILLON_WORK_DIR=str(settings.CARILLON_WORK_DIR),
+        CARILLON_UPLOAD_DIR=str(settings.CARILLON_UPLOAD_DIR),
         CARILLON_TRANSCODE_HEARTBEAT_TIMEOUT=str(settings.CARILLON_TRANSCODE_HEARTBEAT_TIMEOUT),
         **extra,
     )

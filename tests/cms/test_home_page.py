@@ -44,9 +44,9 @@ def test_public_pages_send_a_strict_content_security_policy(client: Client) -> N
     assert directives["object-src"] == ["'none'"]
 
 
-def test_admin_shows_the_wagtail_login_in_french(client: Client) -> None:
+def test_admin_sends_editors_to_the_sites_throttled_login_in_french(client: Client) -> None:
     response = client.get("/admin/", follow=True)
-    assert response.redirect_chain[-1][0].startswith("/admin/login/")
+    assert response.redirect_chain[-1][0].startswith("/comptes/login/?next=/admin/")
     html = response.content.decode()
     assert response.status_code == 200
     assert 'name="password"' in html

@@ -3,7 +3,8 @@
 import csv
 import datetime as dt
 import io
-from typing import Any, cast
+from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -12,7 +13,7 @@ from django.utils.translation import gettext, ngettext, override
 from lxml import html as lxml_html
 
 from broadcasting.models import AssetKind
-from playlists import services, views
+from playlists import services
 from playlists.models import (
     AsRunReason,
     Block,
@@ -22,6 +23,7 @@ from playlists.models import (
     Rotation,
     ScheduleVersion,
 )
+from playlists.services import REBUILD_TASK
 from tests.factories import (
     AsRunEntryFactory,
     EditorFactory,
@@ -90,7 +92,7 @@ def test_the_programming_menu_is_in_the_sidebar(client: Client, editor: Any) -> 
 def test_programming_pages_are_refused_to_a_resident(client: Client, url: str) -> None:
     client.force_login(UserFactory())
     response = client.get(url)
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert response.status_code == 302 and "/comptes/login/" in response["Location"]
 
 
 @pytest.mark.parametrize("url", [LISTS[1], WEEK, CSV])
@@ -249,66 +251,68 @@ def test_the_week_grid_shows_warnings(client: Client, editor: Any, channel: Chan
 # Rebuild now -----------------------------------------------------------------------------------
 
 
-def test_rebuild_now_calls_the_service_and_returns_to_the_week(
-    client: Client, editor: Any, channel: Channel, monkeypatch: pytest.MonkeyPatch
+@dataclass
+class SentTasks:
+    """What ``playlists.services`` sent to the broker: (task name, args, kwargs)."""
+
+    tasks: list[tuple[str, Any, Any]] = field(default_factory=list)
+
+    def send_task(self, name: str, args: Any = None, kwargs: Any = None, **options: Any) -> None:
+        self.tasks.append((name, args, kwargs))
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> SentTasks:
+    recorder = SentTasks()
+    monkeypatch.setattr(services, "current_app", recorder)
+    return recorder
+
+
+def _no_build(**kwargs: Any) -> None:
+    raise AssertionError("the schedule was built inside the request")
+
+
+def test_rebuild_now_sends_the_rebuild_after_commit_and_answers_without_building(
+    client: Client,
+    editor: Any,
+    channel: Channel,
+    sent: SentTasks,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    calls: list[dict[str, Any]] = []
-
-    def fake_rebuild(**kwargs: Any) -> ScheduleVersion:
-        calls.append(kwargs)
-        return cast(ScheduleVersion, ScheduleVersionFactory(channel=kwargs["channel"], number=3))
-
-    monkeypatch.setattr(views, "schedule_rebuild", fake_rebuild)
-    response = client.post(
-        f"/admin/programming/{channel.slug}/rebuild/", {"week": "2026-10-21"}, follow=True
-    )
+    """Building the horizon (8 days) takes seconds: a worker does it, the editor is answered
+    at once."""
+    monkeypatch.setattr(services, "_build_and_publish", _no_build)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(
+            f"/admin/programming/{channel.slug}/rebuild/", {"week": "2026-10-21"}, follow=True
+        )
     assert response.redirect_chain[0] == (f"{WEEK}?week=2026-10-19", 302)
-    assert len(calls) == 1 and calls[0]["channel"] == channel and calls[0]["user"] == editor
     assert [m.level_tag for m in response.context["messages"]] == ["success"]
-
-
-def test_rebuild_now_really_builds_the_next_48_hours(
-    client: Client, editor: Any, channel: Channel
-) -> None:
-    ReadyAssetFactory.create_batch(3, category="culture")
-    Block.objects.create(
-        channel=channel,
-        name="Journée",
-        start=dt.time(0),
-        end=dt.time(0),
-        rotation=Rotation.objects.create(name="Culture", categories=["culture"]),
-    )
-    client.post(f"/admin/programming/{channel.slug}/rebuild/")
-    version = channel.versions.get()
-    assert version.built_by == editor
-    assert version.window_end - version.window_start >= dt.timedelta(hours=47)
-
-
-def test_a_failed_rebuild_shows_the_error(
-    client: Client, editor: Any, channel: Channel, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def broken(**kwargs: Any) -> ScheduleVersion:
-        raise services.ScheduleError("gap at 20:00")
-
-    monkeypatch.setattr(views, "schedule_rebuild", broken)
-    response = client.post(f"/admin/programming/{channel.slug}/rebuild/", follow=True)
-    messages = list(response.context["messages"])
-    assert [m.level_tag for m in messages] == ["error"] and "gap at 20:00" in str(messages[0])
+    assert not sent.tasks and not ScheduleVersion.objects.exists()  # nothing before commit
+    for callback in callbacks:
+        callback()
+    assert sent.tasks == [
+        (REBUILD_TASK, [channel.pk, "rebuild now (week grid)"], {"user_id": editor.pk})
+    ]
+    assert not ScheduleVersion.objects.exists()
 
 
 def test_rebuild_needs_a_post_and_the_right_to_change_blocks(
-    client: Client, channel: Channel
+    client: Client, channel: Channel, sent: SentTasks, django_capture_on_commit_callbacks: Any
 ) -> None:
     viewer = EditorFactory()
     viewer.user_permissions.add(Permission.objects.get(codename="view_channel"))
     client.force_login(viewer)
     assert client.get(WEEK).status_code == 200
     assert b"/rebuild/" not in client.get(WEEK).content
-    refused = client.post(f"/admin/programming/{channel.slug}/rebuild/")
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = client.post(f"/admin/programming/{channel.slug}/rebuild/")
     assert refused.status_code == 302 and refused["Location"] == "/admin/"  # Wagtail's "denied"
     client.force_login(ProgrammingEditorFactory())
-    assert client.get(f"/admin/programming/{channel.slug}/rebuild/").status_code == 405
-    assert not ScheduleVersion.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.get(f"/admin/programming/{channel.slug}/rebuild/").status_code == 405
+    assert not ScheduleVersion.objects.exists() and not sent.tasks
 
 
 # As-run log ------------------------------------------------------------------------------------
@@ -371,7 +375,7 @@ def test_the_as_run_csv_is_refused_to_residents(client: Client, channel: Channel
     aired(channel, dt.datetime(2026, 10, 25, 0, 30, tzinfo=UTC))
     client.force_login(UserFactory())
     response = client.get(CSV, {"channel": channel.slug})
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert response.status_code == 302 and "/comptes/login/" in response["Location"]
 
 
 def test_the_as_run_list_filters_and_is_read_only(

@@ -8,7 +8,10 @@ from typing import cast
 
 import pytest
 from django.apps import apps as django_apps
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
+from django.urls import resolve
+from wagtail.models import ReferenceIndex
 
 from broadcasting.models import Asset, Override, OverrideReason
 from playlists.models import AsRunEntry, AsRunReason, Channel, ScheduledItem
@@ -77,6 +80,25 @@ def test_an_item_is_logged_once_with_what_really_aired(
     assert (entry.planned_start, entry.planned_end) == (item.start, item.end)
     assert (entry.actual_start, entry.actual_end) == (aired, item.end)
     assert (entry.role, entry.reason) == ("programme", AsRunReason.AS_PLANNED)
+
+
+def test_the_as_run_log_stays_out_of_wagtails_reference_index(
+    channel: Channel, item: ScheduledItem
+) -> None:
+    """The playout writes an entry at every item: none of them is indexed as a "usage" of the
+    video or the channel (the admin's usage counts), although the log has an admin screen
+    (which registers its model for indexing when the admin's URLs are loaded)."""
+    resolve("/admin/")  # the admin's viewsets registered, as in every web process
+    assert not ReferenceIndex.model_is_indexable(AsRunEntry)
+    as_run_record_item(
+        channel=channel, item=item, asset=item.asset, actual_start=START,
+        reason=AsRunReason.AS_PLANNED,
+    )  # fmt: skip
+    entry = AsRunEntry.objects.get(channel=channel)
+    assert not ReferenceIndex.objects.filter(
+        base_content_type=ContentType.objects.get_for_model(AsRunEntry), object_id=str(entry.pk)
+    ).exists()
+    assert not ReferenceIndex.get_references_to(entry.asset).exists()
 
 
 def test_an_item_without_an_asset_is_named_by_its_role(

@@ -12,7 +12,14 @@ from broadcasting.media.failures import failure_message
 from broadcasting.media.intake import UploadRejected
 from broadcasting.media.services import asset_approve, asset_create_from_file
 from broadcasting.media.storage import private_storage
-from broadcasting.models import Asset, AssetCategory, AssetKind, AssetOrigin, ProcessingState
+from broadcasting.models import (
+    DEFAULT_CATEGORY,
+    Asset,
+    AssetKind,
+    AssetOrigin,
+    Category,
+    ProcessingState,
+)
 
 
 class Command(BaseCommand):
@@ -24,7 +31,7 @@ class Command(BaseCommand):
         parser.add_argument("--description", default="")
         parser.add_argument("--kind", choices=AssetKind.values, default=AssetKind.PROGRAMME)
         parser.add_argument("--origin", choices=AssetOrigin.values, default=AssetOrigin.CITY)
-        parser.add_argument("--category", choices=AssetCategory.values, default=AssetCategory.OTHER)
+        parser.add_argument("--category", default=DEFAULT_CATEGORY, help="A category's slug.")
         parser.add_argument("--approve", action="store_true", help="Approve it for broadcast.")
         parser.add_argument(
             "--editor", help="Username of the approving editor (default: first admin)."
@@ -37,6 +44,9 @@ class Command(BaseCommand):
         assert isinstance(path, Path)  # noqa: S101
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
+        if not Category.objects.filter(slug=options["category"]).exists():
+            known = ", ".join(Category.objects.values_list("slug", flat=True))
+            raise CommandError(f"Unknown category {options['category']!r}; use one of: {known}")
         editor = self._editor(options["editor"]) if options["approve"] else None
         try:
             asset = asset_create_from_file(

@@ -33,17 +33,16 @@ from broadcasting.live.store import (
 from broadcasting.media import services
 from broadcasting.media.storage import (
     LEGACY_ROOT,
-    MASTER_NAME,
     PUBLISHED_ROOT,
     RENDITIONS_ROOT,
     asset_prefix,
     copy_prefix,
     delete_prefix,
+    is_published,
     legacy_prefix,
     list_files,
     private_storage,
     public_storage,
-    published_prefix,
 )
 from broadcasting.models import Asset, Rendition
 
@@ -114,8 +113,7 @@ def _publication(asset: Asset) -> str:
             return "not public"
         services.asset_take_down(asset=asset)
         return "taken down"
-    master = f"{published_prefix(asset.public_key)}/{MASTER_NAME}" if asset.public_key else ""
-    if master and public_storage().exists(master):
+    if asset.public_key and is_published(public_key=asset.public_key):
         return "public already"
     if not services.asset_publish_files(asset_id=asset.pk):
         return "not published (no renditions?)"

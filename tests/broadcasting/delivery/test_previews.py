@@ -45,7 +45,7 @@ def test_anonymous_viewers_are_sent_to_the_login_page(client: Client) -> None:
     for name in FILES:
         response = client.get(_url(asset, name))
         assert response.status_code == 302, name
-        assert response["Location"].startswith("/admin/login/?next=/previews/videos/")
+        assert response["Location"].startswith("/comptes/login/?next=/previews/videos/")
 
 
 def test_residents_are_refused(client: Client) -> None:

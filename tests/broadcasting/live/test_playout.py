@@ -179,6 +179,21 @@ def test_an_unreadable_segment_airs_the_slate(channel: Channel) -> None:
     assert START - 1 in report.slated  # the gap before the first item
 
 
+def test_a_segment_cut_short_airs_the_slate(channel: Channel) -> None:
+    """A rendition cut mid-packet (its first video PES whole, which is all ``first_pts``
+    reads) is not rewritten and aired: the whole segment is checked first."""
+    item = ScheduledItem.objects.get(channel=channel, asset__title="loud")
+    name = f"{asset_prefix(item.asset_id)}/{RUNG.name}/seg_00001.ts"
+    with private_storage().open(name, "rb") as handle:
+        data = handle.read()
+    private_storage().delete(name)
+    private_storage().save(name, ContentFile(data[: len(data) // 2 + 100]))
+    sequence = START + 4  # the second segment of "loud"
+    now = segment_start(sequence, epoch=EPOCH, segment_ms=SPEC.segment_ms)
+    report = publish_window(channel=channel, now=now)
+    assert sequence in report.slated
+
+
 def test_a_card_slot_airs_the_channel_ident_until_cards_exist(
     channel: Channel, tmp_path: Path
 ) -> None:

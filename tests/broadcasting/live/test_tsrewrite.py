@@ -161,6 +161,23 @@ def test_bad_input_raises_ts_error() -> None:
     assert rewrite_segment(b"", offset_ticks=5, continuity=ContinuityState()) == b""
 
 
+def test_first_pts_stops_at_the_first_video_pes_with_a_pts() -> None:
+    """It reads packets only up to the first video PTS: what follows, even bytes that are no
+    transport stream at all (the playout checks whole segments with ``check_packets``), is
+    never looked at."""
+    audio = b"\x00\x00\x01\xc0" + _pes_header(500)[4:]
+    head = (
+        _packet(0, 0) + _packet(257, 0, payload=audio) + _packet(256, 0, payload=_pes_header(700))
+    )
+    garbage = b"\x00not a packet" * 1000 + b"\x47" * 7
+    assert first_pts(head + garbage) == 700
+    assert first_pts(head + _packet(256, 1, payload=_pes_header(99)) + garbage[:-1]) == 700
+    with pytest.raises(TsError, match="sync"):
+        first_pts(_packet(0, 0) + garbage + head)  # a packet read before the PTS is checked
+    with pytest.raises(TsError, match="no video"):
+        first_pts(head[:-1])  # the video packet cut short
+
+
 # --- real items aired back to back ------------------------------------------------------------
 
 

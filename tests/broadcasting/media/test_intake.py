@@ -131,6 +131,20 @@ def test_check_upload_accepts_real_videos_with_the_demuxer_of_their_bytes(
     assert check_upload(path, original_name=path.name, max_bytes=GiB) == demuxer
 
 
+@pytest.mark.parametrize("name", ["cassette.m2t", "CASSETTE.M2T"])
+def test_an_hdv_transport_stream_named_m2t_is_read_with_the_ts_demuxer(
+    make_clip: MakeClip, name: str
+) -> None:
+    """HDV cameras and capture tools name their MPEG-2 transport streams ``.m2t``."""
+    path = make_clip(clips.anamorphic, "hdv")  # MPEG-2 1440x1080 in MPEG-TS, as HDV records
+    assert check_upload(path, original_name=name, max_bytes=GiB) == "mpegts"
+
+
+def test_an_m2t_name_does_not_choose_the_demuxer(make_clip: MakeClip) -> None:
+    path = make_clip(clips.small_in_container, "mpeg")  # a program stream, not a TS
+    assert check_upload(path, original_name="cassette.m2t", max_bytes=GiB) == "mpeg"
+
+
 def test_check_upload_trusts_bytes_not_the_name(make_clip: MakeClip) -> None:
     path = make_clip(clips.surround_51)  # Matroska
     assert check_upload(path, original_name="holiday.MP4", max_bytes=GiB) == "matroska"

@@ -225,7 +225,7 @@ def open_paths(library: Library) -> dict[str, bytes]:
 
 
 def _check_closed(status: int, location: str, body: bytes, secrets: set[str], path: str) -> None:
-    to_login = status == 302 and location.startswith("/admin/login/")
+    to_login = status == 302 and location.startswith("/comptes/login/")
     assert status in (403, 404) or to_login, f"{path} answered {status}"
     assert _digest(body) not in secrets, path
 

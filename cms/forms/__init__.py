@@ -1,0 +1,1 @@
+"""Forms of the public site, one module per area (``accounts``: sign-up and profile)."""
