@@ -223,3 +223,19 @@ def test_an_end_that_was_already_recorded_changes_nothing(
     assert as_run_record_end(channel=channel, end=START + 3 * SEGMENT, item=item) == 1
     assert as_run_record_end(channel=channel, end=START + 3 * SEGMENT, item=item) == 0
     assert as_run_record_end(channel=channel, end=START, item=item) == 0  # nothing before it
+
+
+def test_an_item_a_rebuild_replaced_while_it_aired_is_still_logged(
+    channel: Channel, item: ScheduledItem
+) -> None:
+    """The playout airs from the plan it holds; a rebuild may delete the item's row just
+    before its boundary. What aired is still logged, without the link to the row."""
+    asset = item.asset
+    ScheduledItem.objects.filter(pk=item.pk).delete()
+    assert as_run_record_item(
+        channel=channel, item=item, asset=asset, actual_start=START,
+        reason=AsRunReason.AS_PLANNED,
+    )  # fmt: skip
+    entry = AsRunEntry.objects.get(channel=channel)
+    assert (entry.scheduled_item, entry.asset, entry.title) == (None, asset, "Le marché couvert")
+    assert (entry.planned_start, entry.planned_end) == (item.start, item.end)
