@@ -439,3 +439,6 @@ def _formatter(label: Any, message: Any) -> type[LogFormatter]:
     ModerationLogFormatter.label = label
     ModerationLogFormatter.message = message
     return ModerationLogFormatter
+
+
+import cms.admin_uploads  # noqa: E402, F401  (the editors' upload of the city's own videos)

@@ -33,7 +33,7 @@ from redis.exceptions import RedisError
 from broadcasting.media.intake import UploadRejected
 from broadcasting.media.permissions import user_is_editor
 from broadcasting.media.selectors import category_slugs
-from broadcasting.media.services import asset_create_from_file
+from broadcasting.media.services import asset_approve, asset_create_from_file
 from broadcasting.models import Asset, AssetKind, AssetOrigin
 from cms.models import SubmissionState, Upload, UploadState, VideoSubmission
 from cms.services.moderation import video_submission_review_start
@@ -261,7 +261,7 @@ def _create_asset(*, upload: Upload, path: Path, submission: VideoSubmission | N
             owner=submission.submitter,
         )
     kind = upload.metadata.get("kind", "")
-    return asset_create_from_file(
+    asset = asset_create_from_file(
         path=path,
         original_name=upload.filename,
         title=(upload.metadata.get("title") or Path(upload.filename).stem)[:200],
@@ -271,6 +271,12 @@ def _create_asset(*, upload: Upload, path: Path, submission: VideoSubmission | N
         category=_category_of(upload.metadata.get("category", "")),
         owner=upload.owner,
     )
+    # The city's own video needs no moderation: the editor who sent it approves it now (it
+    # airs and is published once its transcode ends). One who is no editor any more leaves
+    # it awaiting another editor's review.
+    if user_is_editor(upload.owner):
+        asset_approve(asset=asset, editor=upload.owner)
+    return asset
 
 
 def _category_of(slug: str) -> str:

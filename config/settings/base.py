@@ -33,6 +33,8 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 CARILLON_BASE_URL = env("CARILLON_BASE_URL", default="http://127.0.0.1:8000")
 WAGTAILADMIN_BASE_URL = CARILLON_BASE_URL
 WAGTAIL_SITE_NAME = "Carillon"
+# No avatars from gravatar.com: the admin's CSP would block them, and editors' e-mail hashes stay here.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 TIME_ZONE = "Europe/Paris"
 USE_TZ = True

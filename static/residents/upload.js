@@ -3,6 +3,9 @@
 // (retryDelays) and after a closed tab (Golden Retriever keeps the upload's state; tus finds
 // the upload again from the file's fingerprint). Bundled by esbuild (`make bundle`) with
 // Uppy's CSS; its settings come from the data attributes of #uppy (no inline script: CSP).
+// The editors' page of the city's own videos uses it too: there #uppy names a form
+// (data-form) whose named fields are sent as the upload's tus metadata (title, kind, …), and
+// no submission.
 import Uppy from '@uppy/core'
 import Dashboard from '@uppy/dashboard'
 import GoldenRetriever from '@uppy/golden-retriever'
@@ -21,11 +24,24 @@ function csrfToken () {
   return match ? decodeURIComponent(match[1]) : ''
 }
 
+// The named fields of the form the page ties to the upload (none: no extra metadata).
+function formMeta (form) {
+  if (!form) return {}
+  const meta = {}
+  for (const [name, value] of new FormData(form)) {
+    if (name !== 'csrfmiddlewaretoken' && typeof value === 'string') meta[name] = value
+  }
+  return meta
+}
+
 function start (target) {
   const config = target.dataset
+  const form = config.form ? document.getElementById(config.form) : null
+  const base = config.submission ? { submission: config.submission } : {}
   const uppy = new Uppy({
-    // One saved state per submission: a file picked for another one is never resumed here.
-    id: `carillon-submission-${config.submission}`,
+    // One saved state per submission (or per page, data-uppy-id): a file picked for another
+    // one is never resumed here.
+    id: config.uppyId || `carillon-submission-${config.submission}`,
     locale: config.locale === 'fr' ? French : English,
     autoProceed: false,
     allowMultipleUploadBatches: false,
@@ -34,8 +50,20 @@ function start (target) {
       maxFileSize: Number(config.maxBytes),
       allowedFileTypes: ['video/*'],
     },
-    meta: { submission: config.submission },
+    meta: { ...base, ...formMeta(form) },
+    // The form as it is when the upload starts is what the server receives.
+    onBeforeUpload: (files) => {
+      const meta = formMeta(form)
+      return Object.fromEntries(Object.entries(files).map(
+        ([id, file]) => [id, { ...file, meta: { ...file.meta, ...meta } }]))
+    },
   })
+  if (form) {
+    const sync = () => uppy.setMeta(formMeta(form))
+    form.addEventListener('input', sync)
+    form.addEventListener('change', sync)
+    form.addEventListener('submit', (event) => event.preventDefault()) // Uppy sends, not the form
+  }
   uppy.use(Dashboard, {
     inline: true,
     target,
@@ -53,7 +81,7 @@ function start (target) {
     retryDelays: RETRY_DELAYS,
     withCredentials: true,
     removeFingerprintOnSuccess: true,
-    allowedMetaFields: ['name', 'type', 'submission'],
+    allowedMetaFields: ['name', 'type', ...Object.keys(base), ...Object.keys(formMeta(form))],
     // Read at each request: the token may change (a login in another tab).
     headers: () => ({ 'X-CSRFToken': csrfToken() }),
   })
