@@ -81,3 +81,16 @@ class Item:
     severity: str = ""  # CAP's scale: Extreme, Severe, Moderate, Minor, Unknown
     alert: AlertFacts | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """What an adapter may need from its source besides the payload: the kind of its items
+    (generic JSON, RSS), the field mapping (generic JSON), the language preferred among several
+    (CAP's ``info`` blocks), the instant "now" (iCalendar windows), limits."""
+
+    item_kind: str = ""
+    field_mapping: dict[str, str] = field(default_factory=dict)
+    language: str = "fr"
+    now: dt.datetime | None = None
+    max_bytes: int = 5 * 1024 * 1024
