@@ -64,7 +64,8 @@ commands = []
 original = ffmpeg.run
 
 def recording(args, **kwargs):
-    commands.append([str(arg) for arg in args])
+    cwd = kwargs.get("cwd")
+    commands.append([[str(arg) for arg in args], str(cwd) if cwd else None])
     return original(args, **kwargs)
 
 ffmpeg.run = encoding.run = recording
@@ -134,14 +135,16 @@ def run_once(clip: Path) -> tuple[float, float]:
         manage(env, "shell", "-c", script)
         result = json.loads(out.read_text())
         started = time.monotonic()
-        for args in result["commands"]:
+        for args, cwd in result["commands"]:
             for arg in args:
                 path = Path(arg.removeprefix("file:"))
                 if str(path).startswith(folder):
                     path.parent.mkdir(parents=True, exist_ok=True)
                     if path.name.startswith("source") and not path.exists():
                         shutil.copyfile(clip, path)  # the job's copy of the original
-            subprocess.run(args, cwd=folder, capture_output=True, check=True)
+            if cwd:
+                Path(cwd).mkdir(parents=True, exist_ok=True)
+            subprocess.run(args, cwd=cwd or folder, capture_output=True, check=True)
         return float(result["seconds"]), time.monotonic() - started
 
 

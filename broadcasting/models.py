@@ -235,6 +235,11 @@ class Asset(models.Model):
     master_playlist = models.CharField(max_length=500, blank=True)
     poster = models.CharField(max_length=500, blank=True)
 
+    # Information cards (kind ``card``), made by the city feeds: which card slots they fill
+    # (``playlists.CardCategory`` values) and when their data stop being true.
+    card_category = models.CharField(max_length=40, blank=True)
+    card_expires_at = models.DateTimeField(null=True, blank=True)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     ready_at = models.DateTimeField(null=True, blank=True)

@@ -6,3 +6,6 @@ class CityFeedsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "city_feeds"
     verbose_name = _("City data")
+
+    def ready(self) -> None:
+        from city_feeds import signal_handlers  # noqa: F401, PLC0415 - connects the receivers

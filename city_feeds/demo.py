@@ -5,6 +5,7 @@ cards and ticker never go stale while someone watches the demo.
 """
 
 import datetime as dt
+import io
 import logging
 import random
 import re
@@ -13,9 +14,13 @@ from email.utils import format_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
-from city_feeds.models import ChannelArea, FeedDelivery, FeedSource, FeedStandard
+from city_feeds.cards.map import BoundingBox, project
+from city_feeds.items import FeedError
+from city_feeds.models import ChannelArea, FeedDelivery, FeedSource, FeedStandard, MapBackground
 from playlists.models import Channel
 
 logger = logging.getLogger(__name__)
@@ -155,7 +160,44 @@ def demo_feeds_replay(*, now: dt.datetime | None = None, seed: int | None = None
         source = FeedSource.objects.filter(slug=demo.slug, enabled=True).first()
         if source is None:
             continue
-        result = payload_ingest(source=source, data=payload_bytes(demo, now=now, rng=rng), now=now)
-        stored += result.created + result.updated
+        try:
+            result = payload_ingest(
+                source=source, data=payload_bytes(demo, now=now, rng=rng), now=now
+            )
+        except FeedError as err:  # recorded on the source's health; the others go on
+            logger.warning("demo feed refused source=%s: %s", demo.slug, err)
+            continue
+        stored += result.total
     logger.info("demo feeds replayed items=%s", stored)
     return stored
+
+
+# The demo map's box: the centre of Chartres (no map tiles here: the background is drawn).
+DEMO_MAP_BOX = BoundingBox(south=48.4350, west=1.4650, north=48.4600, east=1.5130)
+
+
+def map_background_ensure() -> MapBackground:
+    """A plain background for the demo's map card: the commune's outline and the river Eure
+    drawn over a light ground (a city uploads an OpenStreetMap export instead)."""
+    existing = MapBackground.objects.filter(name="Chartres (démo)").first()
+    if existing is not None:
+        return existing
+    size = (1920, 1080)
+    picture = Image.new("RGB", size, "#eef1f4")
+    draw = ImageDraw.Draw(picture)
+
+    def at(lat: float, lon: float) -> tuple[float, float]:
+        return project(lat, lon, box=DEMO_MAP_BOX, width=size[0], height=size[1])
+
+    draw.polygon([at(lat, lon) for lat, lon in CHARTRES_OUTLINE], fill="#e2e7ec", outline="#9aa7b4")
+    river = [(48.4600, 1.4905), (48.4520, 1.4930), (48.4470, 1.4950), (48.4420, 1.4930),
+             (48.4350, 1.4960)]  # fmt: skip
+    draw.line([at(lat, lon) for lat, lon in river], fill="#7fb2d9", width=18)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    background = MapBackground(
+        name="Chartres (démo)", south=DEMO_MAP_BOX.south, west=DEMO_MAP_BOX.west,
+        north=DEMO_MAP_BOX.north, east=DEMO_MAP_BOX.east,
+    )  # fmt: skip
+    background.image.save("chartres-demo.png", ContentFile(buffer.getvalue()), save=True)
+    return background

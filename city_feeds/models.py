@@ -256,3 +256,57 @@ class AlertAiring(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert} on {self.channel}"
+
+
+class AlertClip(models.Model):
+    """The pre-encoded generic clip of one CAP category in one channel format ("Alerte —
+    Météo"): it airs at once when an alert starts, looped, until the alert's own card is
+    ready (``city_feeds.alert_clips``)."""
+
+    category = models.CharField(max_length=20)  # CAP's: Met, Safety, Fire...
+    channel_format = models.ForeignKey(
+        "broadcasting.ChannelFormat", on_delete=models.CASCADE, related_name="+"
+    )
+    asset = models.ForeignKey("broadcasting.Asset", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("alert clip")
+        verbose_name_plural = _("alert clips")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "channel_format"], name="one_alert_clip_per_format"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category} {self.channel_format_id}"
+
+
+def _private_storage():  # type: ignore[no-untyped-def]
+    from django.core.files.storage import storages
+
+    return storages["private"]
+
+
+class MapBackground(models.Model):
+    """The map the map card draws on (car parks, disruptions, citizen reports), uploaded once by
+    editors with the box it shows: its edges in degrees (WGS 84), the picture in Web Mercator
+    (an OpenStreetMap export), kept in private storage. The newest one is used."""
+
+    name = models.CharField(verbose_name=_("name"), max_length=120)
+    image = models.ImageField(
+        verbose_name=_("map picture"), upload_to="map-backgrounds/", storage=_private_storage
+    )
+    south = models.FloatField(verbose_name=_("south edge (latitude)"))
+    west = models.FloatField(verbose_name=_("west edge (longitude)"))
+    north = models.FloatField(verbose_name=_("north edge (latitude)"))
+    east = models.FloatField(verbose_name=_("east edge (longitude)"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("map background")
+        verbose_name_plural = _("map backgrounds")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name

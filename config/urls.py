@@ -20,6 +20,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics, name="metrics"),
     path("api/v1/uploads/", include("cms.urls_uploads")),
+    path("api/v1/feeds/", include("city_feeds.urls")),
     path("api/v1/", include("playlists.urls")),
     path("", include("broadcasting.urls")),
     path("", include("broadcasting.urls_tv")),

@@ -1,5 +1,5 @@
 """Demo programming for ``seed_demo``: the default channel gets its slate, an ident between
-programmes, a parking card slot, a daytime rotation and a Saturday-evening event."""
+programmes, card slots (parking, weather, the map, traffic), a daytime rotation and a Saturday-evening event."""
 
 import datetime as dt
 
@@ -42,9 +42,15 @@ def _fillers(ident: Asset | None) -> FillerSet:
     if ident is not None:
         fillers.idents.add(ident)
         fillers.save()  # a cluster's many-to-many relations are written when it is saved
-    CardSlot.objects.create(
-        filler_set=fillers, category=CardCategory.PARKING, length_seconds=9.6, every_n_items=2
-    )
+    for category, every in (
+        (CardCategory.PARKING, 2),
+        (CardCategory.WEATHER, 3),
+        (CardCategory.MAP, 4),
+        (CardCategory.TRAFFIC, 5),
+    ):
+        CardSlot.objects.create(
+            filler_set=fillers, category=category, length_seconds=9.6, every_n_items=every
+        )
     return fillers
 
 

@@ -213,6 +213,7 @@ class CardCategory(models.TextChoices):
     TRAFFIC = "traffic", _("Traffic")
     EVENTS = "events", _("Events")
     CITY_NEWS = "city_news", _("City news")
+    MAP = "map", _("Map")
 
 
 def _segment_multiple(value: float) -> None:

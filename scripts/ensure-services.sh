@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start PostgreSQL and Redis for the test suite if they do not answer already.
+# Start PostgreSQL, Redis and Mosquitto for the test suite if they do not answer already.
 set -euo pipefail
 
 SUDO=""
@@ -26,3 +26,13 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.5; done
 fi
 redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null || { echo "Redis does not answer on 6379" >&2; exit 1; }
+
+# The MQTT listener's tests talk to a real Mosquitto on 1883.
+if ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
+  echo "Starting Mosquitto"
+  printf 'listener 1883 127.0.0.1\nallow_anonymous true\npersistence false\n' \
+    > /tmp/carillon-mosquitto-ci.conf
+  "$(command -v mosquitto || echo /usr/sbin/mosquitto)" -d -c /tmp/carillon-mosquitto-ci.conf
+  for _ in $(seq 1 30); do (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && break; sleep 0.2; done
+fi
+(exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null || { echo "Mosquitto does not answer on 1883" >&2; exit 1; }

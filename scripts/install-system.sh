@@ -26,6 +26,9 @@ done
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then missing+=(postgresql); fi
 # Debian's Python needs python3-venv to create the project's virtual environment.
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || missing+=(python3-venv)
+# The MQTT broker of the city's sensors (`make run` starts one when none answers; the tests
+# use it). Debian installs it in /usr/sbin, outside a regular user's PATH.
+[ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto)
 # Fonts for the pages' screenshots and for the cards drawn by ffmpeg.
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 

@@ -8,7 +8,9 @@ ROOT="$(pwd)"
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.local}"
 export CARILLON_PORT="${CARILLON_PORT:-8000}"
 export CARILLON_WEB_PORT="${CARILLON_WEB_PORT:-8001}"
+export CARILLON_DEMO_FEEDS="${CARILLON_DEMO_FEEDS:-true}"  # the demo's city feeds stay fresh
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+export CARILLON_MQTT_URL="${CARILLON_MQTT_URL:-mqtt://127.0.0.1:1883}"
 export PYTHONUNBUFFERED=1
 PY=.venv/bin/python
 mkdir -p var/run var/log var/media/public var/media/private var/nginx
@@ -44,6 +46,18 @@ then
   redis_port="$(.venv/bin/python -c 'import sys,urllib.parse as u; print(u.urlparse(sys.argv[1]).port or 6379)' "$REDIS_URL")"
   echo "No Redis answers at $REDIS_URL: starting one for this run."
   echo "redis: redis-server --bind 127.0.0.1 --port $redis_port --save '' --appendonly no --dir $ROOT/var/run" >> var/run/Procfile
+fi
+
+# The MQTT listener's broker: a local Mosquitto for this run when the configured one is local
+# and does not answer (sensors and the demo publish to it).
+mqtt_host="$($PY -c 'import sys,urllib.parse as u; print(u.urlsplit(sys.argv[1]).hostname or "")' "$CARILLON_MQTT_URL")"
+mqtt_port="$($PY -c 'import sys,urllib.parse as u; print(u.urlsplit(sys.argv[1]).port or 1883)' "$CARILLON_MQTT_URL")"
+if [[ "$mqtt_host" == "127.0.0.1" || "$mqtt_host" == "localhost" ]] \
+  && ! (exec 3<>"/dev/tcp/127.0.0.1/$mqtt_port") 2>/dev/null; then
+  echo "No MQTT broker answers at $CARILLON_MQTT_URL: starting Mosquitto for this run."
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$mqtt_port" > var/run/mosquitto.conf
+  mosquitto_bin="$(command -v mosquitto || echo /usr/sbin/mosquitto)"
+  echo "mosquitto: $mosquitto_bin -c $ROOT/var/run/mosquitto.conf" >> var/run/Procfile
 fi
 
 scripts/nginx-conf.sh > var/nginx/nginx.conf

@@ -19,8 +19,11 @@ DOCKERFILE = ROOT / "Dockerfile"
 NGINX_CONF = ROOT / "deploy" / "nginx" / "carillon.conf"
 SETTINGS_DIR = ROOT / "config" / "settings"
 
-APP_SERVICES = ("web", "worker", "worker-transcode", "beat", "playout", "playout-standby")
-ALL_SERVICES = (*APP_SERVICES, "postgres", "redis", "minio", "nginx")
+APP_SERVICES = (
+    "web", "worker", "worker-transcode", "worker-cards", "beat", "playout", "playout-standby",
+    "mqtt",
+)  # fmt: skip
+ALL_SERVICES = (*APP_SERVICES, "postgres", "redis", "minio", "nginx", "mosquitto")
 
 # ${VAR}, ${VAR:-default}, ${VAR:?message} or $VAR; "$$" is Compose's escape for a literal "$".
 COMPOSE_VARIABLE = re.compile(r"(?<!\$)\$\{?([A-Za-z_][A-Za-z0-9_]*)")

@@ -29,6 +29,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from broadcasting.live.store import master_url
+from city_feeds.selectors import ticker_lines
+from city_feeds.weather_corner import weather_now
 from playlists.models import Channel
 from playlists.selectors import channels_on_air, entry_json, guide_around
 
@@ -68,8 +70,8 @@ def now_payload(channel: Channel, *, at: dt.datetime) -> dict[str, Any]:
         "now": entry_json(current, zone) if current is not None else None,
         "next": [entry_json(entry, zone) for entry in upcoming],
         "entries": [entry_json(entry, zone) for entry in known],
-        "ticker": [],  # filled by the city feeds (a later issue)
-        "weather": None,
+        "ticker": ticker_lines(channel=channel, now=at),
+        "weather": weather_now(now=at),
         "server_time": at.isoformat(),
     }
 

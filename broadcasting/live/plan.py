@@ -3,7 +3,9 @@ ahead of time so that publishing needs no database (issue 10).
 
 A ``ChannelPlan`` is a snapshot: the channel (with its format), the timeline items overlapping its
 span with their assets and renditions, the overrides active in it with their clips, the slate to
-air (``slate_for_air``) and the ident that card slots air until city-feed cards exist
+air (``slate_for_air``), the freshest information card of each card slot's category
+(``broadcasting.media.selectors.card_freshest``: cards are videos the city feeds make; the
+playout never imports them) and the ident that card slots air when no card is fresh
 (``card_stand_in``). ``plan_resolve`` reads it in a handful of queries; nothing in it touches the
 database afterwards. The playout loop refreshes each channel's plan shortly before each of its
 boundaries (``broadcasting.live.planner``) and, when the database does not answer, publishes
@@ -25,6 +27,7 @@ from broadcasting.live.overrides import (
 )
 from broadcasting.live.slate import slate_for_air
 from broadcasting.media.grid import segment_index, segment_start
+from broadcasting.media.selectors import card_freshest
 from broadcasting.models import Asset, Override
 from playlists.models import Channel, ScheduledItem
 from playlists.selectors import scheduled_items
@@ -40,7 +43,8 @@ class ChannelPlan:
     items: tuple[ScheduledItem, ...]  # overlapping [start, end), in order
     overrides: tuple[Override, ...]  # active at some instant of [start, end)
     slate: Asset | None  # what airs when nothing else can
-    ident: Asset | None  # what card slots air
+    ident: Asset | None  # what card slots air when no card of their category is fresh
+    cards: dict[str, Asset] = field(default_factory=dict)  # the freshest card per category
     windows: tuple[OverrideWindow, ...] = field(init=False, compare=False)
     _starts: tuple[dt.datetime, ...] = field(init=False, compare=False, repr=False)
 
@@ -71,6 +75,14 @@ class ChannelPlan:
         item = self.items[position]
         return item if item.end > at else None
 
+    def card_for(self, item: ScheduledItem, *, at: dt.datetime) -> Asset | None:
+        """What card slot ``item`` airs at ``at``: the freshest card of its category while its
+        data are true, else the channel's ident."""
+        card = self.cards.get(item.card_category)
+        if card is not None and (card.card_expires_at is None or card.card_expires_at > at):
+            return card
+        return self.ident
+
     def override(self, key: int) -> Override:
         """The override of a window (``OverrideWindow.key``)."""
         return next(o for o in self.overrides if o.pk == key)
@@ -83,6 +95,23 @@ def card_stand_in(channel: Channel) -> Asset | None:
         return None
     idents = fillers.idents.order_by("pk").prefetch_related("renditions")
     return next((a for a in idents if a.is_schedulable), None)
+
+
+def cards_for(
+    *, channel: Channel, items: tuple[ScheduledItem, ...], now: dt.datetime
+) -> dict[str, Asset]:
+    """The freshest ready card of each category that the card slots among ``items`` ask for,
+    in the channel's format (one query per category)."""
+    categories = {item.card_category for item in items if item.kind == "card_slot"}
+    found = {
+        category: card_freshest(
+            category=category, now=now, channel_format_id=channel.channel_format_id
+        )
+        for category in sorted(categories)
+    }
+    cards = {category: card for category, card in found.items() if card is not None}
+    prefetch_related_objects(list(cards.values()), "renditions")
+    return cards
 
 
 def plan_resolve(
@@ -118,6 +147,7 @@ def plan_resolve(
         overrides=tuple(overrides_between(channel=channel, start=start, end=end)),
         slate=slate,
         ident=card_stand_in(channel),
+        cards=cards_for(channel=channel, items=items, now=start),
     )
 
 

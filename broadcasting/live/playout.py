@@ -34,7 +34,8 @@ The slate is the channel's own when it is usable, else the channel's built-in sl
 channel without a usable slate, so ``publish_window`` never runs ffmpeg. Only when even that
 could not be made are such segments left out (``PublishReport.unfilled``).
 
-Card slots air the channel's ident until city-feed cards exist. The highest override airing at a
+Card slots air the freshest card of their category (``ChannelPlan.card_for``), else the
+channel's ident. The highest override airing at a
 segment's start airs its clip instead (``broadcasting.live.overrides``); when it stops the next
 override or the plan resumes at wall clock. The as-run log is made from what was published
 (``broadcasting.live.as_run``): ``gap`` for a slate entry of the timeline, ``missing_asset`` for
@@ -151,16 +152,18 @@ def _planned(plan: ChannelPlan, slot: Slot, rung: str) -> tuple[Asset | None, in
     if slot.item is None:
         return None, slot.index
     if slot.item.kind == "card_slot":
-        rendition = _rendition(plan.ident, rung)
+        at = segment_start(slot.sequence, epoch=plan.channel.epoch, segment_ms=plan.segment_ms)
+        card = plan.card_for(slot.item, at=at)
+        rendition = _rendition(card, rung)
         if rendition is None or not rendition.segment_count:
             return None, slot.index
-        return plan.ident, slot.index % rendition.segment_count
+        return card, slot.index % rendition.segment_count
     return slot.item.asset, slot.index
 
 
 def _candidates(plan: ChannelPlan, slot: Slot, rung: str) -> list[tuple[_Candidate, str]]:
     """In order of preference, what the slot may air and the name of its segment: the
-    override's clip, the plan (a card slot: the channel's ident), the slate (index modulo its
+    override's clip, the plan (a card slot: its card or the channel's ident), the slate (index modulo its
     length). Only those whose rendition has the segment; none is read here."""
     found: list[_Candidate] = []
     if slot.override is not None:

@@ -1,10 +1,18 @@
 """Read queries of the broadcasting app."""
 
+import datetime as dt
 from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 
-from broadcasting.models import ApprovalState, Asset, Category, ChannelFormat, ProcessingState
+from broadcasting.models import (
+    ApprovalState,
+    Asset,
+    AssetKind,
+    Category,
+    ChannelFormat,
+    ProcessingState,
+)
 
 
 def channel_format_default() -> ChannelFormat:
@@ -14,6 +22,23 @@ def channel_format_default() -> ChannelFormat:
 def assets_schedulable() -> QuerySet[Asset]:
     """Assets that may air: transcoded and approved."""
     return Asset.objects.filter(state=ProcessingState.READY, approval=ApprovalState.APPROVED)
+
+
+def card_freshest(
+    *, category: str, now: dt.datetime, channel_format_id: int | None = None
+) -> Asset | None:
+    """The newest ready, approved information card of ``category`` whose data are still true at
+    ``now`` (what a card slot of that category airs; ``None``: the channel's ident airs), in
+    the format ``channel_format_id`` when given."""
+    cards = assets_schedulable().filter(
+        Q(card_expires_at__isnull=True) | Q(card_expires_at__gt=now),
+        kind=AssetKind.CARD,
+        card_category=category,
+        segment_count__gt=0,
+    )
+    if channel_format_id is not None:
+        cards = cards.filter(channel_format_id=channel_format_id)
+    return cards.order_by("-ready_at", "-pk").first()
 
 
 def categories_active() -> QuerySet[Category]:

@@ -43,6 +43,7 @@ from broadcasting.signals import library_changed, publication_withdrawn
 logger = logging.getLogger(__name__)
 TRANSCODE_TASK = "broadcasting.tasks.transcode_asset"
 PUBLISH_TASK = "broadcasting.tasks.publish_asset"
+CARDS_QUEUE = "cards"
 
 
 class ReviewError(Exception):
@@ -116,9 +117,17 @@ def _send(task: str, *, argument: int, queue: str) -> bool:
     return True
 
 
+def transcode_queue_of(*, job_id: int) -> str:
+    """Where a job's message goes: information cards to the ``cards`` queue (its own worker:
+    a card is ready in seconds, never behind a long transcode), everything else to
+    ``transcode``."""
+    is_card = TranscodeJob.objects.filter(pk=job_id, asset__kind=AssetKind.CARD).exists()
+    return CARDS_QUEUE if is_card else "transcode"
+
+
 def transcode_job_enqueue(*, job_id: int) -> bool:
     """Send the job's Celery message (the sweeper sends it later if the broker is down)."""
-    if not _send(TRANSCODE_TASK, argument=job_id, queue="transcode"):
+    if not _send(TRANSCODE_TASK, argument=job_id, queue=transcode_queue_of(job_id=job_id)):
         return False
     TranscodeJob.objects.filter(pk=job_id).update(
         enqueued_at=timezone.now(), enqueue_count=F("enqueue_count") + 1

@@ -31,7 +31,7 @@ from broadcasting.media.jobs import (
 )
 from broadcasting.media.probe import ProbeFacts, ProbeLimits, probe
 from broadcasting.media.services import asset_fail, asset_publish, library_changed_notify
-from broadcasting.models import Asset, ProcessingState, Rendition, TranscodeJob
+from broadcasting.models import Asset, AssetKind, ProcessingState, Rendition, TranscodeJob
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY_SECONDS = 2.0
@@ -88,7 +88,8 @@ def _run_in(*, job: TranscodeJob, work_dir: Path) -> str:
         job_release(job=job, error=repr(err))
         raise TranscodeRetry(repr(err)) from err
     job_finish(job=job, succeeded=True)
-    if asset_publish(asset_id=asset.pk) is not None:  # approved before its transcode ended
+    published = asset_publish(asset_id=asset.pk)  # approved before its transcode ended
+    if published is not None and asset.kind != AssetKind.CARD:  # cards fill slots at air time
         library_changed_notify(asset_id=asset.pk)
     logger.info("transcode done asset=%s job=%s attempt=%s", asset.pk, job.pk, job.attempts)
     return "ready"

@@ -206,12 +206,17 @@ CELERY_ENABLE_UTC = True
 # bindings that earlier versions made to that one.
 CELERY_TASK_QUEUES = tuple(
     Queue(name, Exchange(f"carillon.{name}", type="direct"), routing_key=name)
-    for name in ("default", "transcode")
+    for name in ("default", "transcode", "cards")
 )
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_DEFAULT_EXCHANGE = "carillon.default"
 CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
-CELERY_TASK_ROUTES = {"broadcasting.tasks.transcode_*": {"queue": "transcode"}}
+# Information cards have a queue and a worker of their own, so transcodes never delay them;
+# their transcode jobs are sent there too (``broadcasting.media.services.transcode_queue_of``).
+CELERY_TASK_ROUTES = {
+    "broadcasting.tasks.transcode_*": {"queue": "transcode"},
+    "city_feeds.tasks_cards.*": {"queue": "cards"},
+}
 # The longest job is a transcode: its hard limit bounds every other timeout.
 CELERY_TRANSCODE_TIME_LIMIT = env.int("CELERY_TRANSCODE_TIME_LIMIT", default=4 * 3600)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
@@ -448,4 +453,53 @@ CELERY_BEAT_SCHEDULE["expire-uploads"] = {
     "task": "cms.tasks.expire_uploads",
     "schedule": 900,
     "options": {"expires": 840},
+}
+
+# --- Demo ------------------------------------------------------------------------------------
+# ``make run`` turns it on: beat replays the demo's recorded city feeds every few minutes, with
+# their times moved to now, so the demo's cards and ticker never go stale.
+CARILLON_DEMO_FEEDS = env.bool("CARILLON_DEMO_FEEDS", default=False)
+if CARILLON_DEMO_FEEDS:
+    CELERY_BEAT_SCHEDULE["replay-demo-feeds"] = {
+        "task": "city_feeds.tasks_demo.demo_feeds_replay",
+        "schedule": 240,
+        "options": {"expires": 200},
+    }
+
+# --- City feeds --------------------------------------------------------------------------------
+# Limits of a payload, fetched or pushed (bytes), and of one fetch of a source's URL (seconds:
+# the whole answer, however slowly it trickles).
+CARILLON_FEED_MAX_BYTES = env.int("CARILLON_FEED_MAX_BYTES", default=5 * 1024**2)
+CARILLON_FEED_TIMEOUT_SECONDS = env.int("CARILLON_FEED_TIMEOUT_SECONDS", default=10)
+# A source is disabled (and the editors told) after this many failures in a row.
+CARILLON_FEED_MAX_FAILURES = env.int("CARILLON_FEED_MAX_FAILURES", default=10)
+# The broker the MQTT listener (`manage.py mqtt_listen`) subscribes to; mqtts:// for TLS,
+# user:password@ for credentials.
+CARILLON_MQTT_URL = env("CARILLON_MQTT_URL", default="mqtt://127.0.0.1:1883")
+# A signed push's timestamp may differ from our clock by this much (seconds).
+CARILLON_FEED_PUSH_MAX_SKEW_SECONDS = env.int("CARILLON_FEED_PUSH_MAX_SKEW_SECONDS", default=300)
+# Fetches never reach loopback addresses (only the test suite's local servers need them).
+CARILLON_FEED_ALLOW_LOOPBACK = False
+CELERY_BEAT_SCHEDULE["poll-feeds"] = {
+    "task": "city_feeds.tasks.feeds_poll",
+    "schedule": 30,
+    "options": {"expires": 25},
+}
+# Information cards: one made at most this often per category, however often its data change;
+# beat catches up refreshes lost or held back, and deletes cards that no longer air.
+CARILLON_CARD_MIN_INTERVAL_SECONDS = env.int("CARILLON_CARD_MIN_INTERVAL_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["refresh-cards"] = {
+    "task": "city_feeds.tasks_cards.refresh_cards",
+    "schedule": 60,
+    "options": {"expires": 55},
+}
+CELERY_BEAT_SCHEDULE["prune-cards"] = {
+    "task": "city_feeds.tasks_cards.prune_cards",
+    "schedule": 600,
+    "options": {"expires": 540},
+}
+CELERY_BEAT_SCHEDULE["expire-feed-items"] = {
+    "task": "city_feeds.tasks.items_expire",
+    "schedule": 300,
+    "options": {"expires": 240},
 }

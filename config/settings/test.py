@@ -64,3 +64,4 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = Path(env("CARILLON_MEDIA_ROOT", default=str(VAR_DIR / "test-media")))
 STORAGES = local_storages(media_root=MEDIA_ROOT, public_url=PUBLIC_MEDIA_URL)
 CARILLON_WORK_DIR = Path(env("CARILLON_WORK_DIR", default=str(VAR_DIR / "test-work")))
+CARILLON_FEED_ALLOW_LOOPBACK = True  # the feed tests serve their payloads on 127.0.0.1

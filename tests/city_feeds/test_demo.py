@@ -68,3 +68,16 @@ def test_the_replay_stores_items_of_every_source_and_the_channel_serves_chartres
         assert FeedItem.objects.filter(source=source).exists(), (
             demo.slug, source.last_failure_reason
         )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_the_demo_map_background_covers_the_centre_once() -> None:
+    from PIL import Image
+
+    from city_feeds.demo import map_background_ensure
+
+    first = map_background_ensure()
+    assert map_background_ensure().pk == first.pk
+    assert first.south < 48.4479 < first.north and first.west < 1.4877 < first.east  # cathedral
+    with first.image.open("rb") as handle:
+        assert Image.open(handle).size == (1920, 1080)

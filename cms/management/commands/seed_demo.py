@@ -4,13 +4,20 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from broadcasting.demo import demo_library_ensure
+from city_feeds.demo import (
+    channel_area_ensure,
+    demo_feeds_replay,
+    demo_sources_ensure,
+    map_background_ensure,
+)
 from cms.demo import home_page_ensure
 from playlists.demo import demo_programming_ensure
 
 
 class Command(BaseCommand):
     help = (
-        "Create the demo content: home page and site, demo videos (an ident, a slate). Idempotent."
+        "Create the demo content: home page and site, demo videos (an ident, a slate), the demo "
+        "city data sources. Idempotent."
     )
 
     def handle(self, *args: object, **options: object) -> None:
@@ -26,3 +33,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo video {asset.pk}: {asset.title} ({asset.get_state_display()})")
         channel = demo_programming_ensure(assets=assets)
         self.stdout.write(f"Channel {channel}: {channel.blocks.count()} blocks")
+        channel_area_ensure(channel=channel)
+        map_background_ensure()
+        sources = demo_sources_ensure()
+        stored = demo_feeds_replay()
+        self.stdout.write(f"City data: {len(sources)} demo sources, {stored} items")

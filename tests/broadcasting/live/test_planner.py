@@ -66,18 +66,21 @@ def test_records_are_written_once_and_a_refused_one_is_dropped(channel: Channel)
             channel=channel, asset=asset, start=now, end=now + dt.timedelta(seconds=19.2)
         ),
     )
-    gone = cast(
+    closed = Channel.objects.create(
+        name="Fermée", slug="fermee", number=99, channel_format=channel.channel_format,
+        epoch=channel.epoch,
+    )  # fmt: skip
+    elsewhere = cast(
         ScheduledItem,
-        ScheduledItemFactory(channel=channel, start=now - dt.timedelta(minutes=5), end=now),
+        ScheduledItemFactory(channel=closed, start=now - dt.timedelta(minutes=5), end=now),
     )
-    ScheduledItem.objects.filter(pk=gone.pk).delete()  # deleted while its record waited
+    Channel.objects.filter(pk=closed.pk).delete()  # deleted while its record waited
     with connection.cursor() as cursor:  # as on commit, inside the test's transaction
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     planner = Planner(lead=LEAD, window=6)
     start = AsRunRecord(channel, now, item=item, asset=item.asset)
-    planner.record(
-        [AsRunRecord(channel, now - dt.timedelta(minutes=5), item=gone, asset=None), start, start]
-    )
+    refused = AsRunRecord(closed, now - dt.timedelta(minutes=5), item=elsewhere, asset=None)
+    planner.record([refused, start, start])
     planner.step()
     assert planner.pending == 0
     assert list(AsRunEntry.objects.values_list("title", "actual_start")) == [("Le marché", now)]
