@@ -64,7 +64,7 @@ MANUAL_SENDER = "carillon"
 
 
 def repeat_every() -> dt.timedelta:
-    minutes = getattr(settings, "CARILLON_ALERT_REPEAT_MINUTES", 15)
+    minutes = settings.CARILLON_ALERT_REPEAT_MINUTES
     return dt.timedelta(minutes=max(1, int(minutes)))
 
 

@@ -9,9 +9,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 app = Celery("carillon")
 app.config_from_object("django.conf:settings", namespace="CELERY")  # queues: CELERY_TASK_QUEUES
 app.autodiscover_tasks()
-# Task modules besides ``tasks.py``: the info cards' queue and the demo's feed replayer.
+# Task modules besides ``tasks.py``: the info cards', the alerts' and the demo's feed replayer.
 app.autodiscover_tasks(related_name="tasks_cards")
 app.autodiscover_tasks(related_name="tasks_demo")
+app.autodiscover_tasks(related_name="tasks_alerts")
 
 
 @app.task(name="carillon.ping", ignore_result=False)

@@ -38,7 +38,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """In xdist workers, the tests marked ``slow`` first, so the long ones start early instead
     of ending the run alone on one worker. pytest-django then puts the tests that use the
     database in a transaction first and the transactional ones (which empty it) after them,
-    keeping this order within each kind."""
+    keeping this order within each kind.
+
+    Every transactional test (``live_server``'s too) restores the migrated data after it: one
+    that flushed without doing so would let the next restore meet the content types the flush
+    made again."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        wanted = "live_server" in getattr(item, "fixturenames", ()) or bool(
+            marker and marker.kwargs.get("transaction")
+        )
+        if wanted and not (marker and marker.kwargs.get("serialized_rollback")):
+            item.add_marker(
+                pytest.mark.django_db(transaction=True, serialized_rollback=True), append=False
+            )
     if hasattr(config, "workerinput"):
         items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 

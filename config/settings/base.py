@@ -216,6 +216,8 @@ CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
 CELERY_TASK_ROUTES = {
     "broadcasting.tasks.transcode_*": {"queue": "transcode"},
     "city_feeds.tasks_cards.*": {"queue": "cards"},
+    "city_feeds.tasks_alerts.alert_card_build_task": {"queue": "cards"},
+    "city_feeds.tasks_alerts.alert_clips_build_task": {"queue": "cards"},
 }
 # The longest job is a transcode: its hard limit bounds every other timeout.
 CELERY_TRANSCODE_TIME_LIMIT = env.int("CELERY_TRANSCODE_TIME_LIMIT", default=4 * 3600)
@@ -497,6 +499,14 @@ CELERY_BEAT_SCHEDULE["prune-cards"] = {
     "task": "city_feeds.tasks_cards.prune_cards",
     "schedule": 600,
     "options": {"expires": 540},
+}
+# Alerts: an alert's card comes back between programmes every N minutes until it ends; beat
+# ends expired alerts, puts ready cards on air and plans the repeats.
+CARILLON_ALERT_REPEAT_MINUTES = env.int("CARILLON_ALERT_REPEAT_MINUTES", default=15)
+CELERY_BEAT_SCHEDULE["alerts-tick"] = {
+    "task": "city_feeds.tasks_alerts.alerts_tick_task",
+    "schedule": 30,
+    "options": {"expires": 25},
 }
 CELERY_BEAT_SCHEDULE["expire-feed-items"] = {
     "task": "city_feeds.tasks.items_expire",

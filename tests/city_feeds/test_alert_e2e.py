@@ -1,7 +1,8 @@
 """An emergency alert end to end, as it runs in production: the real ``playout`` process
 publishes a channel serving Chartres; a CAP alert for Chartres (INSEE 28085) arrives by a signed
-webhook at ``/api/v1/feeds/<slug>/push``; within one segment (and the playout's leads) the live
-playlist carries the generic alert clip's segment, the as-run log has it with reason ``alert``;
+webhook at ``/api/v1/feeds/<slug>/push``; from the first boundary the playout has not published
+(two segments and its leads at most, in its current design) the live playlist carries the
+generic alert clip's segment, the as-run log has it with reason ``alert``;
 a signed Cancel ends it and the schedule resumes at wall clock. An unsigned push changes
 nothing."""
 
@@ -114,7 +115,7 @@ def _prefix(asset: Asset) -> str:
 def wall_clock_source(on: Channel, sequence: int) -> str:
     """The segment the schedule airs at ``sequence`` (at wall clock), or the slate's."""
     at = segment_start(sequence, epoch=on.epoch, segment_ms=SPEC.segment_ms)
-    item = ScheduledItem.objects.filter(on=on, start__lte=at, end__gt=at).first()
+    item = ScheduledItem.objects.filter(channel=on, start__lte=at, end__gt=at).first()
     if item is None or item.asset is None:
         assert on.slate is not None
         slate = on.slate
@@ -131,7 +132,7 @@ def playouts() -> Iterator[list[PlayoutProcess]]:
         process.stop()
 
 
-def test_a_pushed_cap_alert_preempts_the_channel_within_one_segment_and_a_cancel_ends_it(
+def test_a_pushed_cap_alert_preempts_the_channel_at_once_and_a_cancel_ends_it(
     channel: Channel,  # noqa: F811
     playouts: list[PlayoutProcess],
     tmp_path: Path,

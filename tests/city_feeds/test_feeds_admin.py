@@ -42,9 +42,9 @@ def test_enable_again_forgets_the_failures(admin_client: Client, settings) -> No
 
 def test_poll_now_enqueues_a_poll(admin_client: Client) -> None:
     source = FeedSourceFactory(delivery=FeedDelivery.POLL, url="https://data.chartres.example/p")
-    assert "Poll now" in admin_client.get("/admin/feed_sources/").content.decode()
+    assert "Interroger maintenant" in admin_client.get("/admin/feed_sources/").content.decode()
     response = admin_client.post(f"/admin/feed_sources/poll/{source.pk}/", follow=True)
-    assert "is being polled" in response.content.decode()
+    assert "est en cours d’interrogation" in response.content.decode()
 
 
 def test_a_resident_sees_no_source(client: Client) -> None:

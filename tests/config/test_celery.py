@@ -23,20 +23,22 @@ def test_transcode_tasks_go_to_their_own_queue() -> None:
     route = router.route({}, "broadcasting.tasks.transcode_asset")
     assert route["queue"].name == "transcode"
     assert router.route({}, "city_feeds.tasks.fetch_source")["queue"].name == "default"
-    assert {queue.name for queue in app.conf.task_queues} == {"default", "transcode"}
+    assert router.route({}, "city_feeds.tasks_cards.refresh_card")["queue"].name == "cards"
+    assert {queue.name for queue in app.conf.task_queues} == {"default", "transcode", "cards"}
 
 
 def test_each_queue_has_its_own_exchange_and_routing_key() -> None:
     """``Queue("transcode")`` alone is bound to the default exchange with the key ``default``,
     as the default queue is: every message would then reach both queues."""
     queues = dict(app.amqp.queues)
-    assert set(queues) == {"default", "transcode"}
+    assert set(queues) == {"default", "transcode", "cards"}
     bindings = {(queue.exchange.name, queue.routing_key) for queue in queues.values()}
-    assert len(bindings) == 2
-    assert len({exchange for exchange, _ in bindings}) == 2
+    assert len(bindings) == 3
+    assert len({exchange for exchange, _ in bindings}) == 3
     assert all(queue.exchange.type == "direct" for queue in queues.values())
     for name, task in [("transcode", "broadcasting.tasks.transcode_asset"),
-                       ("default", "city_feeds.tasks.fetch_source")]:  # fmt: skip
+                       ("default", "city_feeds.tasks.fetch_source"),
+                       ("cards", "city_feeds.tasks_cards.refresh_card")]:  # fmt: skip
         routed = app.amqp.router.route({}, task)["queue"]
         assert (routed.exchange.name, routed.routing_key) == (
             queues[name].exchange.name,
@@ -83,8 +85,8 @@ def test_a_real_worker_answers_a_task_through_redis(worker: str) -> None:
 
 
 def declare_queues_as_earlier_versions_did() -> None:
-    """Both queues bound to the exchange ``default`` with the key ``default``: the broker
-    (Redis, RabbitMQ) keeps such bindings after an upgrade."""
+    """The first two queues bound to the exchange ``default`` with the key ``default``: the
+    broker (Redis, RabbitMQ) keeps such bindings after an upgrade."""
     with app.connection_for_write() as connection:
         for name in ("default", "transcode"):
             Queue(name, Exchange("default"), routing_key="default")(
@@ -100,7 +102,7 @@ def queue_workers(tmp_path: Path) -> Iterator[dict[str, tuple[str, Path]]]:
     declare_queues_as_earlier_versions_did()
     workers, processes = {}, []
     env = subprocess_env(DJANGO_SETTINGS_MODULE="config.settings.test")
-    for queue in ("default", "transcode"):
+    for queue in ("default", "transcode", "cards"):
         name, log = f"{queue}-{uuid.uuid4().hex[:8]}@test", tmp_path / f"{queue}.log"
         command = [
             sys.executable, "-m", "celery", "-A", "config.celery_app", "worker", "-Q", queue,
@@ -116,7 +118,7 @@ def queue_workers(tmp_path: Path) -> Iterator[dict[str, tuple[str, Path]]]:
         workers[queue] = (name, log)
     names = [name for name, _ in workers.values()]
     try:
-        wait_for(lambda: len(app.control.ping(destination=names, timeout=1)) == 2, timeout=90)
+        wait_for(lambda: len(app.control.ping(destination=names, timeout=1)) == 3, timeout=90)
         yield workers
     finally:
         for process in processes:

@@ -2,6 +2,8 @@
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import RedisError
 
 from broadcasting.demo import demo_library_ensure
 from city_feeds.demo import (
@@ -10,6 +12,7 @@ from city_feeds.demo import (
     demo_sources_ensure,
     map_background_ensure,
 )
+from city_feeds.tasks_alerts import alert_clips_build_task
 from cms.demo import home_page_ensure
 from playlists.demo import demo_programming_ensure
 
@@ -38,3 +41,10 @@ class Command(BaseCommand):
         sources = demo_sources_ensure()
         stored = demo_feeds_replay()
         self.stdout.write(f"City data: {len(sources)} demo sources, {stored} items")
+        # The generic alert clips (one per category): made by the cards worker, not here.
+        try:
+            alert_clips_build_task.delay(channel.channel_format_id)
+        except (BrokerError, RedisError) as err:
+            self.stderr.write(
+                f"Alert clips not requested (broker away: {err}); run build_alert_clips."
+            )
