@@ -232,14 +232,16 @@ def as_run_record_item(
     Whether an entry was created."""
     if joined and AsRunEntry.objects.filter(channel=channel, scheduled_item=item).exists():
         return False
-    # A rebuild may have deleted the row of an item the playout aired from its plan: what
-    # aired is logged all the same, without the link.
+    # A rebuild may have deleted the row of an item the playout aired from its plan, and an
+    # information card may be deleted once it stopped airing: what aired is logged all the
+    # same, without the link to what is gone.
     still_scheduled = ScheduledItem.objects.filter(pk=item.pk).exists()
+    still_there = asset is not None and Asset.objects.filter(pk=asset.pk).exists()
     return _as_run_start(
         channel=channel,
         actual_start=actual_start,
         scheduled_item=item if still_scheduled else None,
-        asset=asset,
+        asset=asset if still_there else None,
         title=asset.title if asset is not None else item.role,
         role=item.role,
         planned_start=item.start,

@@ -239,3 +239,16 @@ def test_an_item_a_rebuild_replaced_while_it_aired_is_still_logged(
     entry = AsRunEntry.objects.get(channel=channel)
     assert (entry.scheduled_item, entry.asset, entry.title) == (None, asset, "Le marché couvert")
     assert (entry.planned_start, entry.planned_end) == (item.start, item.end)
+
+
+def test_a_card_deleted_while_it_aired_is_still_logged_by_its_title(
+    channel: Channel, item: ScheduledItem
+) -> None:
+    asset = cast(Asset, item.asset)
+    Asset.objects.filter(pk=asset.pk).delete()  # its item keeps airing from the held plan
+    assert as_run_record_item(
+        channel=channel, item=item, asset=asset, actual_start=START,
+        reason=AsRunReason.AS_PLANNED,
+    )  # fmt: skip
+    entry = AsRunEntry.objects.get(channel=channel)
+    assert (entry.asset, entry.title) == (None, "Le marché couvert")
