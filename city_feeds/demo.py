@@ -69,7 +69,7 @@ DEMO_SOURCES = (
     DemoSource("demo-eclairage", "Éclairage intelligent (JSON)", FeedStandard.JSON,
                "energy.json", ttl_seconds=86400 * 31, item_kind="energy",
                field_mapping={"items": "results", "id": "id", "title": "label",
-                              "value:kwh_saved": "kwh_saved", "unit:kwh_saved": "kWh",
+                              "value:energy_saved": "kwh_saved", "unit:energy_saved": "kWh",
                               "observed_at": "updated"}),
 )  # fmt: skip
 

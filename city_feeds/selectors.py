@@ -123,9 +123,11 @@ def _value(item: FeedItem, *names: str) -> float | int | str | None:
 
 
 def _number(value: float | int | str) -> str:
-    """A number as French writes it: 12,5 (and 117, not 117.0)."""
-    if isinstance(value, float):
+    """A number as French writes it: 12,5 (and 117, not 117.0; 18 450 with a thin space)."""
+    if isinstance(value, float) and not value.is_integer():
         return f"{value:.1f}".rstrip("0").rstrip(".").replace(".", ",")
+    if isinstance(value, int | float):
+        return f"{int(value):,}".replace(",", "\u202f")
     return str(value)
 
 
@@ -140,9 +142,20 @@ def _parking(item: FeedItem, now: dt.datetime) -> str:
 
 def _weather(item: FeedItem, now: dt.datetime) -> str:
     temperature = _value(item, "temperature")
-    if not isinstance(temperature, int | float):
+    if isinstance(temperature, int | float):
+        return f"{item.title}\u00a0: {_number(temperature)}\u00a0°C"
+    low, high = _value(item, "temperature_min"), _value(item, "temperature_max")
+    if isinstance(low, int | float) and isinstance(high, int | float):  # a forecast
+        span = _("%(low)s to %(high)s") % {"low": _number(low), "high": _number(high)}
+        return f"{item.title}\u00a0: {span}\u00a0°C"
+    return item.title
+
+
+def _energy(item: FeedItem, now: dt.datetime) -> str:
+    saved = _value(item, "energy_saved")
+    if not isinstance(saved, int | float):
         return item.title
-    return f"{item.title}\u00a0: {_number(temperature)}\u00a0°C"
+    return _("%(title)s: %(kwh)s kWh saved") % {"title": item.title, "kwh": _number(saved)}
 
 
 def _air(item: FeedItem, now: dt.datetime) -> str:
@@ -179,6 +192,7 @@ LINE_OF_KIND: dict[str, Callable[[FeedItem, dt.datetime], str]] = {
     ItemKind.EVENT: _event,
     ItemKind.ALERT: _alert,
     ItemKind.CITIZEN_REPORT: _report,
+    ItemKind.ENERGY: _energy,
 }
 
 

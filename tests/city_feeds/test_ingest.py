@@ -258,3 +258,22 @@ def test_ingest_feed_exits_1_with_the_reason(tmp_path: Path) -> None:
     assert refused.value.returncode == 1
     with pytest.raises(CommandError, match="No data source"):
         call_command("ingest_feed", "unknown", str(broken))
+
+
+def test_the_ticker_gives_a_forecasts_range_and_the_energy_saved() -> None:
+    source = FeedSourceFactory()
+    forecast = FeedItem.objects.create(
+        source=source, kind="weather", external_id="forecast", title="Chartres",
+        values=[{"name": "temperature_min", "value": 2, "unit": "Cel"},
+                {"name": "temperature_max", "value": 9.5, "unit": "Cel"}],
+        expires_at=NOW + dt.timedelta(hours=1),
+    )  # fmt: skip
+    FeedItem.objects.create(
+        source=source, kind="energy", external_id="lighting", title="Éclairage public",
+        values=[{"name": "energy_saved", "value": 18450, "unit": "kWh"}],
+        expires_at=NOW + dt.timedelta(hours=1),
+    )  # fmt: skip
+    with translation.override("en"):
+        lines = ticker_lines(now=NOW)
+    assert f"{forecast.title}\u00a0: 2 to 9,5\u00a0°C" in lines
+    assert "Éclairage public: 18\u202f450 kWh saved" in lines
