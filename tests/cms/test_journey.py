@@ -3,9 +3,8 @@ the e-mail, sends a generated clip through Uppy (tus) from a phone-sized window 
 progress; an editor logs in, previews it and asks for changes; the resident fixes and
 resubmits; the editor approves; the resident sees "approved" and the video's page plays.
 
-The editor's decisions are posted from the editor's logged-in browser session to the admin's
-workflow action URLs (what the action menu's buttons post). A screenshot of each step is kept
-under ``var/test-artefacts/journey/``.
+The editor decides through the admin's action menu (and its comment modal). A screenshot of
+each step is kept under ``var/test-artefacts/journey/``.
 """
 
 import os
@@ -17,7 +16,6 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 from django.core import mail
-from django.urls import reverse
 
 from broadcasting.media.storage import public_storage
 from broadcasting.models import ApprovalState, ProcessingState
@@ -45,18 +43,23 @@ def fresh(submission: VideoSubmission) -> VideoSubmission:
 
 
 def decide(page: Any, base: str, submission: VideoSubmission, action: str, comment: str) -> None:
-    """What the admin's action button posts, from the editor's browser session."""
-    task_state = fresh(submission).current_workflow_task_state
-    assert task_state is not None
-    url = reverse(
-        "wagtailsnippets_cms_videosubmission:workflow_action",
-        args=[submission.pk, action, task_state.pk],
-    )
-    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
-    response = page.request.post(
-        f"{base}{url}", form={"comment": comment}, headers={"X-CSRFToken": token, "Referer": base}
-    )
-    assert response.ok, response.status
+    """The editor's decision through the admin's action menu (its modal for a comment)."""
+    page.goto(f"{base}/admin/moderation/videos/edit/{submission.pk}/")
+    page.click("footer .w-dropdown__toggle")
+    if comment:
+        page.click(
+            f'footer button[data-workflow-action-name="{action}"][data-workflow-action-modal-url]'
+        )
+        page.wait_for_selector('.modal textarea[name="comment"]', timeout=10_000)
+        page.fill('.modal textarea[name="comment"]', comment)
+        page.click('.modal button[type="submit"]')
+    else:
+        page.click(
+            f'footer button[data-workflow-action-name="{action}"]:not([data-workflow-action-modal-url])'
+        )
+    page.wait_for_load_state()
+    wait_for(lambda: fresh(submission).current_workflow_task_state is None
+             or fresh(submission).state != SubmissionState.AWAITING_REVIEW, timeout=20)  # fmt: skip
 
 
 def log_in(page: Any, base: str, email: str, path: str = "/comptes/login/") -> None:
