@@ -11,6 +11,7 @@ import pytest
 from config.storage import local_storages
 from tests import artefact_cache, database_template
 from tests.broadcasting.cached_media import cache_media_builds
+from tests.support import SMALL_RUNG
 
 
 @pytest.fixture(scope="session")
@@ -73,3 +74,18 @@ def cached_media_builds(monkeypatch: pytest.MonkeyPatch) -> None:
     """Lavfi generations and encodes built once for every worker and run (for tests whose
     subject is not the media pipeline): see ``tests.broadcasting.cached_media``."""
     cache_media_builds(monkeypatch)
+
+
+@pytest.fixture
+def small_ladder(db: None) -> None:
+    """For tests whose subject is not the ladder (a job's recovery, the demo week, a card, a
+    resident's journey): the default channel format reduced to its 360p rung, so that the real
+    encodes they run, in this process or in a worker, cost a fraction of the four rungs'. Every
+    rule of the format (segments, GOP, audio, loudness) is the same; the ladder itself is
+    tested with all its rungs in ``tests/broadcasting/media``."""
+    from broadcasting.models import ChannelFormat  # noqa: PLC0415 - after Django is set up
+
+    channel_format = ChannelFormat.objects.get(is_default=True)
+    channel_format.rungs = [r for r in channel_format.rungs if r["name"] == SMALL_RUNG]
+    assert channel_format.rungs, f"the default ladder has no {SMALL_RUNG} rung"
+    channel_format.save(update_fields=["rungs"])

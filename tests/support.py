@@ -13,6 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # The command prefix that runs ``manage.py`` with the suite's Python.
 MANAGE = [sys.executable, str(ROOT / "manage.py")]
 
+# The rung that tests whose subject is not the ladder keep (the ``small_ladder`` fixture).
+SMALL_RUNG = "360p"
+
 
 def subprocess_env(**extra: str) -> dict[str, str]:
     """The environment for a child process of the suite (same Python, no stray .env)."""

@@ -8,7 +8,6 @@ the approval service with the broker down, then the task, whose publications run
 runs them; then each case of a missing copy on stored files.
 """
 
-import dataclasses
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -31,7 +30,7 @@ from broadcasting.media.storage import (
     published_prefix,
 )
 from broadcasting.media.transcoding import transcode_job_run
-from broadcasting.models import Asset, ChannelFormat, TranscodeJob
+from broadcasting.models import Asset, TranscodeJob
 from config.celery_app import app as celery_app
 from tests.broadcasting import clips
 from tests.broadcasting.conftest import MakeClip
@@ -48,11 +47,6 @@ class DownBroker:
 
     def send_task(self, name: str, **options: object) -> None:
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-
-
-@pytest.fixture
-def one_rung_format() -> None:
-    ChannelFormat.objects.filter(is_default=True).update(rungs=[dataclasses.asdict(RUNG)])
 
 
 def _worker_back(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -111,7 +105,7 @@ def _sweep(on_commit: OnCommit) -> None:
 def test_beat_publishes_what_approvals_lost_while_the_broker_was_down(
     make_clip: MakeClip,
     cached_media_builds: None,
-    one_rung_format: None,
+    small_ladder: None,
     monkeypatch: pytest.MonkeyPatch,
     django_capture_on_commit_callbacks: OnCommit,
 ) -> None:

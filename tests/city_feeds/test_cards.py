@@ -193,9 +193,10 @@ def test_text_too_long_is_set_smaller_then_cut_never_outside_the_picture() -> No
 def test_card_clip_command_makes_whole_segments_of_a_still_picture() -> None:
     spec = ChannelFormat(rungs=[]).to_spec()
     command = card_clip_command(picture=Path("c.png"), output=Path("c.mp4"), spec=spec)
-    assert command[command.index("-loop") + 1] == "1"
-    assert command[command.index("-t") + 1] == "9.600"  # two segments of 4.8 s
-    assert "-tune" in command and command[-1] == "c.mp4"
+    assert command[command.index("-frames:v") + 1] == "240"  # two segments of 4.8 s at 25 fps
+    assert "loop=loop=239:size=1" in command[command.index("-filter_complex") + 1]  # decoded once
+    assert command[command.index("-t") + 1] == "9.560"  # the silence, one frame shorter
+    assert "-loop" not in command and command[-1] == "c.mp4"
 
 
 @pytest.mark.django_db

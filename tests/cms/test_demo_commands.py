@@ -59,11 +59,12 @@ def test_create_demo_admin_prints_working_credentials_and_keeps_them(
 
 
 @pytest.mark.slow
-@pytest.mark.usefixtures("cached_media_builds")
+@pytest.mark.usefixtures("cached_media_builds", "small_ladder")
 def test_the_demo_channel_passes_an_item_boundary_at_least_every_30_seconds() -> None:
     """The demo programming is made of short clips, idents and card slots, so viewers of the
     demo see a boundary often; the whole week (dayparts, the Saturday event, a DST-free week)
-    is checked, not only the next hours."""
+    is checked, not only the next hours. (The library is transcoded for real, into the small
+    ladder: the programming, not the ladder, is the subject.)"""
     import datetime as dt
     from zoneinfo import ZoneInfo
 

@@ -71,7 +71,7 @@ def log_in(page: Any, base: str, email: str, path: str = "/comptes/login/") -> N
 
 
 @pytest.fixture
-def journey_settings(settings, tmp_path: Path):  # type: ignore[no-untyped-def]
+def journey_settings(settings, tmp_path: Path, small_ladder: None):  # type: ignore[no-untyped-def]
     settings.ROOT_URLCONF = "tests.broadcasting.delivery.test_tv"  # also serves public media
     settings.CARILLON_UPLOAD_DIR = tmp_path / "uploads"
     purge_test_broker()

@@ -17,13 +17,13 @@ from broadcasting.tasks import transcode_sweep_work_dirs
 from tests.broadcasting import clips
 from tests.broadcasting.workers import Worker, purge_test_broker, wait_for, worker_env
 from tests.factories import UserFactory
-from tests.support import MANAGE, ROOT
+from tests.support import MANAGE, ROOT, SMALL_RUNG
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.slow]
 
 
 @pytest.fixture
-def pipeline_settings(settings, tmp_path: Path):  # type: ignore[no-untyped-def]
+def pipeline_settings(settings, tmp_path: Path, small_ladder: None):  # type: ignore[no-untyped-def]
     settings.CARILLON_WORK_DIR = tmp_path / "work"
     settings.CARILLON_TRANSCODE_HEARTBEAT_TIMEOUT = 6
     purge_test_broker()
@@ -39,7 +39,7 @@ def worker(pipeline_settings, tmp_path: Path) -> Iterator[Worker]:  # type: igno
 
 def assert_one_set_of_renditions(asset: Asset) -> None:
     renditions = list(Rendition.objects.filter(asset=asset))
-    assert sorted(r.name for r in renditions) == ["1080p", "360p", "480p", "720p"]
+    assert [r.name for r in renditions] == [SMALL_RUNG]  # the ladder of ``small_ladder``
     files = list_files(storage=private_storage(), prefix=asset_prefix(asset.pk))
     assert len(files) == len(set(files))
     for rendition in renditions:
