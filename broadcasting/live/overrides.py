@@ -12,19 +12,23 @@ finished), the highest priority; among equals the latest start, then the latest 
 ends, the next one airs again, joined at its wall clock (the segment of its clip it would be on
 had it never been covered), like the timeline, which airs at wall clock once none is left.
 The as-run entries are the programming app's (``playlists.services.as_run_*``): the playout logs
-each run it actually published.
+each run it actually published. Starting or ending an override announces it to the playout once
+committed (``broadcasting.live.notices``), which reads the channel's plan at once.
 """
 
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from broadcasting.live.notices import overrides_changed_announce
 from broadcasting.media.grid import grid_ceil, next_boundary, sequence_at
 from broadcasting.models import ApprovalState, Asset, Override, OverrideReason, ProcessingState
 from playlists.models import Channel
@@ -143,10 +147,12 @@ def override_start(
         end = max(start, grid_ceil(end, epoch=epoch, segment_ms=segment_ms))
     if priority is None:
         priority = DEFAULT_PRIORITY.get(reason, DEFAULT_PRIORITY[OverrideReason.MANUAL])
-    return Override.objects.create(
+    override = Override.objects.create(
         channel=channel, asset=asset, start=start, end=end, repeat=repeat, reason=reason,
         note=note, alert_ref=alert_ref, created_by=_editor(user), priority=priority,
     )  # fmt: skip
+    transaction.on_commit(partial(overrides_changed_announce, channel.pk), robust=True)
+    return override
 
 
 def override_end(*, override: Override, user: Actor = None, now: dt.datetime | None = None) -> None:
@@ -163,6 +169,7 @@ def override_end(*, override: Override, user: Actor = None, now: dt.datetime | N
     override.ended_by = _editor(user)
     override.save(update_fields=["end", "ended_at", "ended_by"])
     as_run_close_override(override=override, end=end)
+    transaction.on_commit(partial(overrides_changed_announce, channel.pk), robust=True)
 
 
 def overrides_between(

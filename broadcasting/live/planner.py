@@ -3,9 +3,10 @@
 The publishing loop never queries the database: it publishes from the ``ChannelPlan`` this
 thread holds for each channel (``broadcasting.live.plan``), and hands it what aired for the
 as-run log. This thread reads the channels on air every ``CHANNELS_EVERY``, refreshes each
-channel's plan ``PLAN_LEAD`` before the loop publishes its next boundary (so an override
-started until then airs at that boundary), over ``HORIZON`` ahead, and writes the as-run
-records it was handed.
+channel's plan ``PLAN_LEAD`` before the loop publishes its next boundary (``PUBLISH_LEAD``
+before it airs), over ``HORIZON`` ahead, and writes the as-run records it was handed. A notice
+that a channel's overrides changed (``broadcasting.live.notices``) has its plan read at once,
+so an override started until just before the loop's round airs at that round's boundary.
 
 When the database fails (an error, a terminated connection, a server that does not answer),
 the plans held stay in use: the loop keeps publishing, a database outage shorter than the
@@ -32,6 +33,7 @@ from django.db import (
 from django.utils import timezone
 
 from broadcasting.live.as_run import AsRunRecord, as_run_write
+from broadcasting.live.notices import NoticeListener
 from broadcasting.live.plan import ChannelPlan, plan_resolve
 from broadcasting.live.wakes import Grid, Wakes
 from broadcasting.media.grid import segment_start, sequence_at
@@ -42,7 +44,8 @@ logger = logging.getLogger(__name__)
 HORIZON = dt.timedelta(minutes=10)
 NEAR = dt.timedelta(minutes=1)  # the items read again before each boundary
 FULL_EVERY = 60.0  # seconds between two readings of the whole horizon
-PLAN_LEAD = dt.timedelta(seconds=2)
+PUBLISH_LEAD = dt.timedelta(seconds=1)  # the loop lists a boundary's segment this long before
+PLAN_LEAD = dt.timedelta(seconds=2)  # the plan of each round is read this long before the round
 QUIET_MAX = 2.0  # seconds the planner waits at most for the loop's playlists to be written
 CHANNELS_EVERY = 2.0  # seconds
 RETRY_FIRST, RETRY_MAX = 0.5, 5.0  # seconds
@@ -74,6 +77,9 @@ class Planner:
         self._quiet = threading.Event()  # clear while the loop writes playlists
         self._quiet.set()
         self._thread = threading.Thread(target=self._run, name="playout-planner", daemon=True)
+        self._urgent: set[int | None] = set()  # plans to read at once (``None``: all of them)
+        self._urgent_lock = threading.Lock()
+        self.notices = NoticeListener(self.overrides_changed)
 
     # --- asked by the publishing loop ---------------------------------------------------------
 
@@ -111,6 +117,12 @@ class Planner:
         except DatabaseError as err:
             logger.warning("plans not reloaded: %s", err)
 
+    def overrides_changed(self, channel_id: int | None) -> None:
+        """A notice: read the channel's plan (``None``: every channel's) at once."""
+        with self._urgent_lock:
+            self._urgent.add(channel_id)
+        self._nudge.set()
+
     @property
     def pending(self) -> int:
         return len(self._pending)
@@ -119,11 +131,13 @@ class Planner:
 
     def start(self) -> "Planner":
         self._thread.start()
+        self.notices.start()
         return self
 
     def stop(self) -> None:
         self._stop.set()
         self._nudge.set()
+        self.notices.stop()
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
@@ -169,6 +183,17 @@ class Planner:
         now = timezone.now()
         grids = {c.pk: grid_of(c) for c in self.channels}
         by_pk = {c.pk: c for c in self.channels}
+        with self._urgent_lock:
+            urgent, self._urgent = self._urgent, set()
+        keys = sorted(by_pk) if None in urgent else sorted(k for k in urgent if k in by_pk)
+        for done, key in enumerate(keys):
+            try:
+                self._quiet.wait(QUIET_MAX)
+                self._plans[key] = self._resolve(by_pk[key], now)
+            except Exception:
+                with self._urgent_lock:  # read again at the next attempt
+                    self._urgent.update(keys[done:])
+                raise
         for key, boundary in self._wakes.due(grids, now):
             self._quiet.wait(QUIET_MAX)
             self._plans[key] = self._resolve(by_pk[key], now)

@@ -20,8 +20,10 @@ falls due: no channel's playlist waits for another's segments.
 State lives in storage only (each rung's index in ``broadcasting.live.store``: for each published
 sequence, its name and the source it was made from), so the process is stateless across
 restarts: a segment already published from the same source is kept; one whose plan changed is
-made again, and so are all after it (their counters follow from it). Segments already on air
-are never remade. An asset's segment is read only when a segment is made from it; the counters
+made again, and so are all after it (their counters follow from it). A segment a playlist has
+listed is never remade; the one a round is about to list (made ahead in the round before) is,
+when its plan changed meanwhile: an override started until the round (an emergency alert) airs
+at its boundary (issue 12). An asset's segment is read only when a segment is made from it; the counters
 after a segment this process made are remembered (``_AFTER``) instead of being read back.
 
 A segment is written under a temporary name and renamed into place (``store.write_file``), so a
@@ -294,8 +296,9 @@ def publish_rung(
     prune: bool = False,
 ) -> tuple[dict[int, Source], bool]:
     """Publish the rung's segments of ``slots`` from ``first`` on (those before only say what
-    aired, from the index; missing ones before ``make_from`` are not made) and, given a
-    ``window``, its media playlist; with ``prune``, delete the files of segments older than
+    aired, from the index; missing ones before ``make_from`` are not made; one already listed
+    is never made again) and, given a ``window``, its media playlist (the index marks what it
+    lists); with ``prune``, delete the files of segments older than
     the window. The index is written when a segment was made, without the sequences older
     than the window (but the one before it, for the counters). What each segment aired, and
     whether the last one was made anew (``remake``: later ones must be made again, their
@@ -309,8 +312,9 @@ def publish_rung(
         n, known = slot.sequence, index.get(slot.sequence)
         options = _candidates(plan, slot, rung)
         if known is not None and (
-            n < first or (n <= current and storage.exists(f"{prefix}/{known.name}"))
-        ):  # what aired before the window, or is on air: never remade
+            n < first
+            or (n <= current and known.listed and storage.exists(f"{prefix}/{known.name}"))
+        ):  # what aired before the window, or a playlist lists: never remade
             if (found := _aired(options, known.source, aired.get(n - 1))) is not None:
                 aired[n] = found
             report.kept += n >= first
@@ -330,19 +334,32 @@ def publish_rung(
             continue
         aired[n], name = made
         remake = remake or known is None or known.name != name
-        index[n] = IndexEntry(name=name, source=aired[n].name)
+        index[n] = IndexEntry(name=name, source=aired[n].name, listed=False)
         changed = True
         report.published.append(f"{prefix}/{name}")
     for n in [n for n in index if n < report.first - 1]:
         del index[n]
     if window is not None:
+        changed |= _mark_listed(index, first=current - window + 1, last=current)
+    if changed:  # else the next segment made writes it (without the sequences forgotten)
+        write_index(index_storage(), prefix, index)  # before the playlist: never remade after
+    if window is not None:
         _publish_playlist(plan=plan, storage=storage, prefix=prefix, index=index, window=window,
                           current=current)  # fmt: skip
     if prune:
         _prune(storage=storage, prefix=prefix, index=index, report=report)
-    if changed:  # else the next segment made writes it (without the sequences forgotten)
-        write_index(index_storage(), prefix, index)
     return aired, remake
+
+
+def _mark_listed(index: Index, *, first: int, last: int) -> bool:
+    """Mark the index's segments ``first``..``last`` as listed; whether any was not."""
+    marked = False
+    for n in range(first, last + 1):
+        entry = index.get(n)
+        if entry is not None and not entry.listed:
+            index[n] = replace(entry, listed=True)
+            marked = True
+    return marked
 
 
 def _publish_playlist(

@@ -1,16 +1,15 @@
 """What the playout has already published, and the first boundary it can still change (issue 12).
 
-The loop publishes boundary ``B`` about ``lead`` before it airs: it writes the rungs' playlists
-listing ``B`` (made ahead in the round before), then makes ``B+1``..``B+ahead`` from the plan it
-holds. A segment listed, or about to be (``B+1`` is kept as it was made when its turn comes),
-is on the record: the as-run log is written from it. A later one is made again when the plan
-changed, and the planner reads each round's plan ``PLAN_LEAD`` before the round (``LEAD +
-PLAN_LEAD`` before its boundary, whenever the round itself ran: a playout just started or late
-publishes ``B`` late, not its plans). So a change made now (an override an emergency alert
-starts) reaches the air from ``B+2`` when the plan of round ``B+1`` is read after now, else from
-``B+3``: ``first_unpublished_boundary``. Starting an
-override there, rather than merely at the next boundary, keeps the override's start, the clip's
-first segment and the as-run log true.
+The loop publishes boundary ``B`` ``PUBLISH_LEAD`` before it airs: it writes the rungs'
+playlists listing ``B`` and then makes ``B+1``..``B+ahead`` from the plan it holds. A segment
+listed is on the record (the as-run log is written from it) and never made again; ``B`` itself,
+made ahead in the round before, is made again in its round when its plan changed meanwhile. An
+override started or ended announces itself (``broadcasting.live.notices``) and the planner reads
+that channel's plan at once, so a change committed ``MARGIN`` before the round of ``B`` airs
+at ``B``: ``first_unpublished_boundary``. Starting an override there, rather than merely at the
+next boundary, keeps the override's start, the clip's first segment and the as-run log true.
+(Without the notice, when Redis is away, the change airs from the planner's next reading: a
+round later; the as-run log still says what aired.)
 
 ``B`` is read from the live output itself (the rungs' playlists in public storage), so it holds
 whichever process publishes; without any playlist, the next boundary.
@@ -18,9 +17,8 @@ whichever process publishes; without any playlist, the next boundary.
 
 import datetime as dt
 
-from broadcasting.live.planner import PLAN_LEAD
+from broadcasting.live.planner import PUBLISH_LEAD
 from broadcasting.live.store import playlist_name, read_file
-from broadcasting.management.commands.playout import LEAD
 from broadcasting.media.grid import next_boundary, segment_start
 from broadcasting.media.storage import public_storage
 from playlists.models import Channel
@@ -41,7 +39,8 @@ def last_listed_sequence(text: str) -> int | None:
     return first + count - 1
 
 
-MARGIN = dt.timedelta(milliseconds=250)  # for the change to be committed before the plan is read
+# For the notice to reach the planner and the plan to be read before the round.
+MARGIN = dt.timedelta(milliseconds=300)
 
 
 def last_published_sequence(*, channel: Channel) -> int | None:
@@ -56,10 +55,10 @@ def last_published_sequence(*, channel: Channel) -> int | None:
     return max(found, default=None)
 
 
-def plan_read_for(*, channel: Channel, sequence: int) -> dt.datetime:
-    """When the planner reads the plan of the round that publishes ``sequence``."""
+def round_of(*, channel: Channel, sequence: int) -> dt.datetime:
+    """When the loop's round lists ``sequence`` (``PUBLISH_LEAD`` before it airs)."""
     segment_ms = channel.channel_format.segment_ms
-    return segment_start(sequence, epoch=channel.epoch, segment_ms=segment_ms) - LEAD - PLAN_LEAD
+    return segment_start(sequence, epoch=channel.epoch, segment_ms=segment_ms) - PUBLISH_LEAD
 
 
 def first_unpublished_boundary(*, channel: Channel, now: dt.datetime) -> dt.datetime:
@@ -70,6 +69,6 @@ def first_unpublished_boundary(*, channel: Channel, now: dt.datetime) -> dt.date
     last = last_published_sequence(channel=channel)
     if last is None:
         return upcoming
-    later = now + MARGIN >= plan_read_for(channel=channel, sequence=last + 1)
-    first = last + 3 if later else last + 2
+    sooner = now + MARGIN < round_of(channel=channel, sequence=last + 1)
+    first = last + 1 if sooner else last + 2
     return max(upcoming, segment_start(first, epoch=channel.epoch, segment_ms=segment_ms))

@@ -20,7 +20,9 @@ the rung's folder) and the storage name of the asset segment it was made from. I
 an ``Index`` (``int`` sequence → ``IndexEntry``); on disk a JSON object keyed by the sequence in
 decimal, in numeric order, e.g. ``{"7": {"name": "7-0123456789ab.ts", "source":
 "renditions/4/360p/seg_00001.ts"}}`` (the format every deployment has written so far; before
-``secure_renditions`` the index was public and its sources were ``assets/<id>/...``).
+``secure_renditions`` the index was public and its sources were ``assets/<id>/...``). A segment
+made ahead that no playlist has listed yet carries ``"listed": false`` (issue 12: it may still
+be made again when its plan changes); without the key an entry was listed, as in older indexes.
 
 Files are replaced atomically (``write_file``): a viewer never reads a missing or half file.
 """
@@ -50,6 +52,7 @@ class IndexEntry:
 
     name: str  # the published segment's file name, in the rung's folder
     source: str  # the storage name of the asset segment it was made from
+    listed: bool = True  # a playlist has named it (``False``: made ahead, not yet listed)
 
 
 Index = dict[int, IndexEntry]
@@ -126,17 +129,28 @@ def read_file(storage: Storage, name: str) -> bytes | None:
 
 def parse_index(raw: bytes) -> Index:
     """An ``index.json``'s bytes as an ``Index``."""
-    loaded: dict[str, dict[str, str]] = json.loads(raw)
+    loaded: dict[str, dict[str, str | bool]] = json.loads(raw)
     return {
-        int(key): IndexEntry(name=value["name"], source=value["source"])
+        int(key): IndexEntry(
+            name=str(value["name"]),
+            source=str(value["source"]),
+            listed=value.get("listed") is not False,
+        )
         for key, value in loaded.items()
     }
 
 
 def dump_index(index: Mapping[int, IndexEntry]) -> bytes:
     """An ``Index`` as ``index.json``'s bytes (keys in numeric order)."""
-    plain = {n: {"name": entry.name, "source": entry.source} for n, entry in index.items()}
+    plain = {n: _entry_json(entry) for n, entry in index.items()}
     return json.dumps(plain, sort_keys=True).encode()
+
+
+def _entry_json(entry: IndexEntry) -> dict[str, str | bool]:
+    found: dict[str, str | bool] = {"name": entry.name, "source": entry.source}
+    if not entry.listed:
+        found["listed"] = False
+    return found
 
 
 def read_index(storage: Storage, prefix: str) -> Index:

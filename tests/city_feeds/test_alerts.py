@@ -12,15 +12,15 @@ import pytest
 from django.utils import timezone
 
 from broadcasting.live.overrides import override_at, override_start
-from broadcasting.live.planner import PLAN_LEAD
+from broadcasting.live.planner import PUBLISH_LEAD
 from broadcasting.live.playlist import media_playlist
 from broadcasting.live.published import (
+    MARGIN,
     first_unpublished_boundary,
     last_listed_sequence,
     last_published_sequence,
 )
 from broadcasting.live.store import playlist_name, write_file
-from broadcasting.management.commands.playout import LEAD
 from broadcasting.media.grid import grid_ceil, segment_start, sequence_at
 from broadcasting.media.storage import public_storage
 from broadcasting.models import Asset, ChannelFormat, Override, OverrideReason
@@ -144,32 +144,35 @@ def test_a_severe_alert_airs_its_generic_clip_from_the_first_unpublished_boundar
     channel: Channel, clip: Asset
 ) -> None:
     """The playout has just listed the next boundary (its lead) and made the one after: the
-    alert starts at the first boundary it will make from a plan read after now, not merely at
-    the next boundary, so its start and the as-run log stay true."""
+    alert starts at the first boundary no playlist lists yet (the playout makes it again from
+    the plan it reads on the override's notice), not merely at the next boundary, so its start
+    and the as-run log stay true."""
     current = _seq(channel, timezone.now())
     publish_until(channel, current + 1)
     alert = alert_receive(item=cap_item(), source=None)
     assert alert.state == AlertState.ACTIVE
     (override,) = _overrides(alert)
-    assert override.start == _at(channel, current + 3)
+    assert override.start == _at(channel, current + 2)
     assert (override.asset_id, override.reason, override.repeat) == (clip.pk, "alert", True)
     assert override.end is None and override.priority == 210
     assert AlertAiring.objects.get(alert=alert, channel=channel).override == override
     assert list(alerts_on_air(channel=channel)) == [alert]
 
 
-def test_once_the_next_round_has_read_its_plan_the_alert_starts_one_boundary_later(
+def test_once_the_next_round_is_near_the_alert_starts_one_boundary_later(
     channel: Channel,
 ) -> None:
-    """The planner reads a round's plan ``LEAD + PLAN_LEAD`` before its boundary: past that
-    instant, the round after the next is the first to see a change."""
+    """The loop lists a boundary ``PUBLISH_LEAD`` before it airs, from the plan the planner
+    read on the override's notice: a change committed ``MARGIN`` before that round airs at its
+    boundary; later, at the boundary after."""
     last = _seq(channel, timezone.now())
     publish_until(channel, last)
     assert last_published_sequence(channel=channel) == last
-    read = _at(channel, last + 1) - LEAD - PLAN_LEAD
-    before = read - dt.timedelta(seconds=1)
-    assert first_unpublished_boundary(channel=channel, now=before) == _at(channel, last + 2)
-    assert first_unpublished_boundary(channel=channel, now=read) == _at(channel, last + 3)
+    listing = _at(channel, last + 1) - PUBLISH_LEAD
+    before = listing - MARGIN - dt.timedelta(milliseconds=1)
+    assert first_unpublished_boundary(channel=channel, now=before) == _at(channel, last + 1)
+    late = listing - MARGIN
+    assert first_unpublished_boundary(channel=channel, now=late) == _at(channel, last + 2)
 
 
 def test_without_any_publication_the_alert_starts_at_the_next_boundary(
@@ -257,7 +260,7 @@ def test_a_cancel_ends_the_alert_at_the_first_unpublished_boundary(
     alert.refresh_from_db()
     assert alert.state == AlertState.CANCELLED and "A-2" in alert.state_reason
     (override,) = _overrides(alert)
-    assert override.end == _at(channel, _seq(channel, later) + 3)
+    assert override.end == _at(channel, _seq(channel, later) + 2)
     assert override_at(channel=channel, at=override.end) is None  # the schedule resumes
 
 

@@ -47,7 +47,7 @@ from django.utils import timezone
 from broadcasting.live import lease as leases
 from broadcasting.live.lease import Lease, LeaseKeeper, lease_client
 from broadcasting.live.plan import ChannelPlan
-from broadcasting.live.planner import Planner, grid_of
+from broadcasting.live.planner import PUBLISH_LEAD, Planner, grid_of
 from broadcasting.live.playout import PublishReport, publish_ahead, publish_air, publish_window
 from broadcasting.live.slate import slate_builtin_ensure
 from broadcasting.live.wakes import Grid, Wakes
@@ -57,7 +57,6 @@ from playlists.models import Channel
 from playlists.selectors import channels_on_air
 
 logger = logging.getLogger(__name__)
-LEAD = dt.timedelta(seconds=1)
 SLATE_RETRY = dt.timedelta(minutes=30)
 STEP = 0.5  # seconds of lease a publishing step needs left (a channel takes ~10-50 ms)
 IDLE = 0.25  # the longest sleep: a lease taken or lost, a new channel, are seen this fast
@@ -67,7 +66,7 @@ def boundary_to_publish(
     *, channel: Channel, now: dt.datetime, last: dt.datetime | None
 ) -> dt.datetime:
     """The boundary the loop publishes ``channel`` for next (``broadcasting.live.wakes``)."""
-    return next_to_publish(grid_of(channel), now=now, last=last, lead=LEAD)
+    return next_to_publish(grid_of(channel), now=now, last=last, lead=PUBLISH_LEAD)
 
 
 def _airs(plan: ChannelPlan, report: PublishReport, offset: int) -> dt.datetime:
@@ -110,7 +109,7 @@ class Command(BaseCommand):
             signal.signal(number, self._stop)
         if lease.ttl_ms * (1 - leases.DRIFT) - leases.FSYNC_MS <= 2 * STEP * 1000:
             raise CommandError(f"--lease-ttl-ms {lease.ttl_ms} leaves no time to publish")
-        planner = self.planner = Planner(lead=LEAD, window=options["window"]).start()
+        planner = self.planner = Planner(lead=PUBLISH_LEAD, window=options["window"]).start()
         keeper = LeaseKeeper(lease, ready=lambda: bool(planner.channels)).start()
         self.stdout.write(f"playout {owner}: waiting for the lease {lease.key}")
         try:
@@ -143,7 +142,7 @@ class Command(BaseCommand):
     # --- the loop -------------------------------------------------------------------------------
 
     def _loop(self, keeper: LeaseKeeper, planner: Planner, options: dict[str, Any]) -> None:
-        wakes = Wakes(lead=LEAD)
+        wakes = Wakes(lead=PUBLISH_LEAD)
         active = False
         while not self.stopping.is_set():
             channels = planner.channels

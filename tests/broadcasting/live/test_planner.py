@@ -12,6 +12,8 @@ from django.utils import timezone
 from broadcasting.live import planner as planner_module
 from broadcasting.live.as_run import AsRunRecord
 from broadcasting.live.planner import RETRY_FIRST, RETRY_MAX, Planner
+from broadcasting.media.grid import segment_start, sequence_at
+from broadcasting.models import Override
 from playlists.models import AsRunEntry, Channel, ScheduledItem
 from tests.factories import ReadyAssetFactory, ScheduledItemFactory, default_channel
 
@@ -84,3 +86,27 @@ def test_records_are_written_once_and_a_refused_one_is_dropped(channel: Channel)
     planner.step()
     assert planner.pending == 0
     assert list(AsRunEntry.objects.values_list("title", "actual_start")) == [("Le marché", now)]
+
+
+def test_a_notice_has_the_channel_plan_read_at_once(channel: Channel) -> None:
+    """Issue 12: an override started (an alert) must not wait for the planner's next reading,
+    ``PLAN_LEAD`` before the next round: its notice has the plan read at the next step."""
+    planner = Planner(lead=LEAD, window=6)
+    planner.step()
+    assert planner.plan(channel.pk) is not None
+    clip = ReadyAssetFactory(title="Alerte", segment_count=2)
+    boundary = segment_start(
+        sequence_at(timezone.now(), epoch=channel.epoch, segment_ms=4800) + 3,
+        epoch=channel.epoch,
+        segment_ms=4800,
+    )
+    override = Override.objects.create(channel=channel, asset=clip, start=boundary, reason="alert")
+    planner.overrides_changed(channel.pk)
+    planner.step()
+    plan = planner.plan(channel.pk)
+    assert plan is not None and [o.pk for o in plan.overrides] == [override.pk]
+    Override.objects.filter(pk=override.pk).delete()
+    planner.overrides_changed(None)  # every channel's (notices missed while unsubscribed)
+    planner.step()
+    plan = planner.plan(channel.pk)
+    assert plan is not None and plan.overrides == ()

@@ -20,9 +20,10 @@ import pytest
 from django.conf import LazySettings
 from django.core.files.base import ContentFile
 
+from broadcasting.live.as_run import as_run_write
 from broadcasting.live.plan import plan_resolve
 from broadcasting.live.playout import publish_ahead, publish_air, publish_window
-from broadcasting.live.store import index_storage, live_prefix
+from broadcasting.live.store import index_storage, live_prefix, read_index, rung_prefix
 from broadcasting.media.formats import DEFAULT_FORMAT
 from broadcasting.media.grid import segment_start, sequence_at
 from broadcasting.media.storage import (
@@ -220,7 +221,8 @@ def test_the_loop_publishes_each_boundary_once(channel: Channel) -> None:
     """Publishing ends before the boundary it prepares: the loop then waits for the next one
     instead of publishing the same boundary again until it passes. A round that ends after the
     next boundary publishes it at once (listing the segment on air) instead of skipping it."""
-    from broadcasting.management.commands.playout import LEAD, boundary_to_publish
+    from broadcasting.live.planner import PUBLISH_LEAD as LEAD
+    from broadcasting.management.commands.playout import boundary_to_publish
 
     segment = dt.timedelta(milliseconds=SPEC.segment_ms)
     first = segment_start(100, epoch=channel.epoch, segment_ms=SPEC.segment_ms)
@@ -304,3 +306,53 @@ def test_a_held_plan_publishes_without_the_database(
     assert not AsRunEntry.objects.exists()  # kept for the database: the loop's planner writes
     started = sorted({(r.at, r.item.asset.title) for r in records if r.item and not r.ended})
     assert [title for _, title in started] == ["landscape", "four_by_three", "loud", "landscape"]
+
+
+def test_the_segment_a_round_lists_is_made_again_when_an_override_starts_at_its_boundary(
+    channel: Channel, encoded: dict[str, Path], tmp_path: Path
+) -> None:
+    """Issue 12: a round lists boundary ``B`` from the segment made ahead in the round before;
+    an override started since (an emergency alert) must air at ``B``, so that segment is made
+    again from the round's plan, and those after it follow from it. A segment a playlist has
+    listed is never made again, whatever the plan says later."""
+    at = lambda n: segment_start(n, epoch=EPOCH, segment_ms=SPEC.segment_ms)  # noqa: E731
+    prefix = rung_prefix(channel.slug, RUNG.name)
+    storage = public_storage()
+    seen: dict[int, bytes] = {}
+
+    def round_at(n: int) -> None:  # the loop's round for boundary ``n``, from a fresh plan
+        plan = plan_resolve(channel=channel, start=at(n - 10), end=at(n + 30))
+        report = publish_air(plan=plan, now=at(n), window=WINDOW)
+        publish_ahead(plan=plan, now=at(n), ahead=3, report=report)
+        for record in report.as_run_records:
+            as_run_write(record)
+        with storage.open(f"{prefix}/index.m3u8", "rb") as handle:
+            playlist = m3u8.loads(handle.read().decode())
+        for offset, segment in enumerate(playlist.segments):
+            with storage.open(f"{prefix}/{segment.uri}", "rb") as handle:
+                data = handle.read()
+            assert seen.setdefault(playlist.media_sequence + offset, data) == data
+
+    round_at(START + 1)
+    made_ahead = read_index(index_storage(), prefix)[START + 2]
+    assert not made_ahead.listed
+    clip = _stored_asset(encoded["loud"], channel.channel_format, "Alerte orages")
+    override = Override.objects.create(
+        channel=channel, asset=clip, start=at(START + 2), reason="alert", repeat=True
+    )
+    round_at(START + 2)
+    index = read_index(index_storage(), prefix)
+    clip_prefix = clip.renditions.get().segment_prefix
+    assert index[START + 2].source == f"{clip_prefix}seg_00000.ts"  # at its boundary
+    assert index[START + 2].listed and index[START + 2].name != made_ahead.name
+    assert index[START + 3].source == f"{clip_prefix}seg_00001.ts"
+
+    Override.objects.filter(pk=override.pk).update(end=at(START + 3))  # too late for START + 2
+    round_at(START + 2)  # the same round again (a standby taking over): nothing listed changes
+    assert read_index(index_storage(), prefix)[START + 2] == index[START + 2]
+    for n in range(START + 3, START + 5):
+        round_at(n)
+    assert read_index(index_storage(), prefix)[START + 3].source != index[START + 3].source
+    _check_clean(tmp_path, seen, START - 4, START + 4)
+    logged = AsRunEntry.objects.filter(channel=channel, reason="alert")
+    assert [(e.asset_id, e.actual_start) for e in logged] == [(clip.pk, at(START + 2))]

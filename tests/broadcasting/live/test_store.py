@@ -36,7 +36,9 @@ LEGACY = (
     b'"10": {"name": "10-ba9876543210.ts", "source": "assets/4/360p/seg_00000.ts"}}'
 )
 
-entries = st.builds(IndexEntry, name=st.text(max_size=30), source=st.text(max_size=60))
+entries = st.builds(
+    IndexEntry, name=st.text(max_size=30), source=st.text(max_size=60), listed=st.booleans()
+)
 indexes = st.dictionaries(st.integers(min_value=-(10**12), max_value=10**12), entries, max_size=12)
 
 
@@ -75,7 +77,19 @@ def test_the_index_round_trips(index: dict[int, IndexEntry]) -> None:
     assert parse_index(dump_index(index)) == index
     on_disk = json.loads(dump_index(index))
     assert list(on_disk) == [str(n) for n in sorted(index)]
-    assert all(set(value) == {"name", "source"} for value in on_disk.values())
+    for n, value in on_disk.items():  # "listed" only on a segment made ahead, not yet listed
+        listed = index[int(n)].listed
+        assert set(value) == ({"name", "source"} if listed else {"name", "source", "listed"})
+
+
+def test_an_entry_made_ahead_says_it_is_not_listed_yet() -> None:
+    """Issue 12: the segment a round is about to list may still be made again; older indexes
+    (without the key) name only listed segments, as older playouts never remade them."""
+    ahead = IndexEntry(name="11-aa.ts", source="s11", listed=False)
+    raw = dump_index({11: ahead})
+    assert raw == b'{"11": {"listed": false, "name": "11-aa.ts", "source": "s11"}}'
+    assert parse_index(raw) == {11: ahead}
+    assert all(entry.listed for entry in parse_index(LEGACY).values())
 
 
 def test_an_index_round_trips_through_storage(tmp_path: Path) -> None:
