@@ -322,7 +322,8 @@ def publish_rung(
         if n < first:  # nothing known before the window
             continue
         if known is not None and not remake and options and known.source == options[0][1]:
-            aired[n] = _source(*options[0])
+            # unchanged: kept, and airing what went on before it when several name it
+            aired[n] = _aired(options, known.source, aired.get(n - 1)) or _source(*options[0])
             report.kept += 1
             continue
         if make_from is not None and n < make_from:  # aired already: too late to make
