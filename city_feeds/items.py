@@ -15,6 +15,10 @@ class FeedError(ValueError):
     """The payload cannot be read (malformed, hostile, too large, wrong types)."""
 
 
+# ``Item.extra["origin"]`` of an item made from a resident's approved post (``cms``).
+ORIGIN_RESIDENT_POST = "resident_post"
+
+
 class ItemKind(enum.StrEnum):
     WEATHER = "weather"
     PARKING = "parking"

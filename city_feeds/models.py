@@ -28,12 +28,14 @@ class FeedStandard(models.TextChoices):
     GTFS_RT = "gtfs-rt", "GTFS-RT"
     OPEN311 = "open311", "Open311"
     JSON = "json", "JSON"
+    CARILLON = "carillon", "Carillon"  # made by this site (residents' posts): no adapter
 
 
 class FeedDelivery(models.TextChoices):
     POLL = "poll", _("Polled URL")
     PUSH = "push", _("Push (webhook)")
     MQTT = "mqtt", _("MQTT topic")
+    LOCAL = "local", _("This site (residents' posts)")
 
 
 class FeedSource(models.Model):

@@ -3,7 +3,9 @@
 Every way a payload arrives (a poll, a push, an MQTT message, ``ingest_feed``) ends in
 ``payload_ingest``: the source's adapter parses the bytes (``city_feeds.adapters``), the items
 are upserted by (source, external id) in one transaction, the source's health is updated, and
-alert items are handed to the alerts side through ``signals.alert_items_received``.
+alert items are handed to the alerts side through ``signals.alert_items_received``. Items this
+site makes itself (residents' approved posts, from ``cms``) are stored by ``local_items_store``
+into a local source, which takes no payload from outside.
 A payload that cannot be read (``FeedError``) or a URL that cannot be fetched (``FetchError``)
 is recorded on the source (``source_failure_record``); after
 ``CARILLON_FEED_MAX_FAILURES`` failures in a row the source is disabled and the editors are told.
@@ -29,7 +31,14 @@ from city_feeds.adapters import adapters
 from city_feeds.cards.services import cards_refresh_enqueue
 from city_feeds.fetch import FetchError, url_fetch
 from city_feeds.items import FeedError, Item, ItemKind, ParseOptions
-from city_feeds.models import FeedDelivery, FeedItem, FeedSource, PushNonce, ReviewState
+from city_feeds.models import (
+    FeedDelivery,
+    FeedItem,
+    FeedSource,
+    FeedStandard,
+    PushNonce,
+    ReviewState,
+)
 from city_feeds.signals import alert_items_received
 
 logger = logging.getLogger(__name__)
@@ -73,6 +82,57 @@ def payload_ingest(
         source.slug, created, updated, len(alerts),
     )  # fmt: skip
     return IngestResult(created=created, updated=updated, alerts=len(alerts))
+
+
+# --- Items this site makes itself: residents' approved posts ----------------------------------
+
+RESIDENTS_SOURCE = "contributions-habitants"
+LOCAL_KINDS = frozenset({ItemKind.NEWS, ItemKind.EVENT})  # what a local source may store
+
+
+def residents_source() -> FeedSource:
+    """The source of the residents' approved posts (made on first use): local, so it takes no
+    push, no poll, no MQTT message; its items come only from ``local_items_store``."""
+    source, _created = FeedSource.objects.get_or_create(
+        slug=RESIDENTS_SOURCE,
+        defaults={
+            "name": gettext("Residents' posts"),
+            "standard": FeedStandard.CARILLON,
+            "delivery": FeedDelivery.LOCAL,
+        },
+    )
+    return source
+
+
+def local_items_store(
+    *, source: FeedSource, items: list[Item], now: dt.datetime | None = None
+) -> IngestResult:
+    """Store items this site made (not parsed from a payload) as a payload's would be: upserted
+    by external id, on the cards and the ticker once committed. News and events only: nothing
+    local may start an alert."""
+    now = now or timezone.now()
+    if source.delivery != FeedDelivery.LOCAL:
+        raise ValueError(f"{source.slug} is not a local source")
+    if refused := sorted({str(i.kind) for i in items} - LOCAL_KINDS):
+        raise ValueError(f"a local source stores no items of kind {refused}")
+    with transaction.atomic():
+        created, updated = _items_upsert(source=source, items=items, now=now)
+        _source_success_record(source=source, now=now)
+    cards_refresh_enqueue(kinds={str(item.kind) for item in items})
+    return IngestResult(created=created, updated=updated, alerts=0)
+
+
+def local_items_withdraw(
+    *, source: FeedSource, external_ids: list[str], now: dt.datetime | None = None
+) -> int:
+    """Stop airing a local source's items now (a post taken down, deleted, sent back for
+    changes): they expire, and the cards showing them are made again without them."""
+    now = now or timezone.now()
+    rows = FeedItem.objects.filter(source=source, external_id__in=external_ids, expires_at__gt=now)
+    kinds = set(rows.values_list("kind", flat=True))
+    withdrawn = rows.update(expires_at=now)
+    cards_refresh_enqueue(kinds={str(kind) for kind in kinds})
+    return withdrawn
 
 
 def _parse(*, source: FeedSource, data: bytes, now: dt.datetime) -> list[Item]:

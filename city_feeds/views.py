@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from city_feeds.items import FeedError
-from city_feeds.models import FeedSource, FeedStandard
+from city_feeds.models import FeedDelivery, FeedSource, FeedStandard
 from city_feeds.services import payload_ingest, push_nonce_use
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ def _signed(request: HttpRequest, source: FeedSource, body: bytes) -> str | None
         raise Unauthorized("incomplete signature headers")
     if not (timestamp.isdigit() and NONCE.fullmatch(nonce) and SIGNATURE.fullmatch(signature)):
         raise Unauthorized("malformed signature headers")
+    if not source.hmac_secret:  # an empty key would let anyone sign
+        raise Unauthorized("no signing key")
     if abs(time.time() - int(timestamp)) > settings.CARILLON_FEED_PUSH_MAX_SKEW_SECONDS:
         raise Unauthorized("timestamp outside the accepted window")
     expected = push_signature(
@@ -69,6 +71,8 @@ def _signed(request: HttpRequest, source: FeedSource, body: bytes) -> str | None
 def _authenticate(request: HttpRequest, source: FeedSource | None, body: bytes) -> None:
     if source is None:
         raise Unauthorized("unknown source")
+    if source.delivery == FeedDelivery.LOCAL:
+        raise Unauthorized("a local source takes no push")
     nonce = _signed(request, source, body)
     if nonce is not None:
         if not push_nonce_use(source=source, nonce=nonce):
@@ -79,7 +83,7 @@ def _authenticate(request: HttpRequest, source: FeedSource | None, body: bytes) 
         raise Unauthorized("no credentials")
     if source.standard not in TOKEN_STANDARDS:
         raise Unauthorized("token authentication is for NGSI sources only")
-    if not hmac.compare_digest(token.encode(), source.push_token.encode()):
+    if not source.push_token or not hmac.compare_digest(token.encode(), source.push_token.encode()):
         raise Unauthorized("bad token")
 
 

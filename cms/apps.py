@@ -6,3 +6,6 @@ class CmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "cms"
     verbose_name = _("Public site")
+
+    def ready(self) -> None:
+        from cms import signal_handlers  # noqa: F401, PLC0415 - connects the receivers

@@ -1,9 +1,14 @@
 """Demo content of the public site, created idempotently by ``seed_demo``."""
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.utils import timezone
 from wagtail.models import Page, Site
 
-from cms.models import ChannelPage, HomePage
+from cms.models import ChannelPage, HomePage, Post, Profile, SubmissionState
 from cms.models.pages import PostsPage, ProgrammePage, VideosPage
+from cms.services.moderation import post_approve, post_review_start
+from cms.services.posts_on_air import post_on_air_sync
 from playlists.demo import CHANNEL_SLUG
 from playlists.models import Channel
 
@@ -85,3 +90,33 @@ def site_pages_ensure(*, home: HomePage) -> None:
 def _publish_child(parent: HomePage, page: Page) -> None:
     parent.add_child(instance=page)
     page.save_revision().publish()
+
+
+DEMO_RESIDENT_EMAIL = "habitante.demo@example.org"
+DEMO_POST_TITLE = "Vide-grenier dimanche place Billard"
+DEMO_POST_BODY = (
+    "<p>Les habitants du quartier Saint-Pierre organisent un vide-grenier dimanche de 8 h à "
+    "17 h, place Billard. Venez nombreux !</p>"
+)
+
+
+def demo_post_ensure(*, editor: User) -> Post:
+    """A resident's post, approved through the editors' workflow, so that the demo's city news
+    card and ticker carry a resident's words; each run puts it back on air for a week."""
+    resident, created = get_user_model().objects.get_or_create(
+        username="habitante-demo", defaults={"email": DEMO_RESIDENT_EMAIL}
+    )
+    if created:
+        resident.set_unusable_password()
+        resident.save(update_fields=["password"])
+    Profile.objects.get_or_create(user=resident, defaults={"display_name": "Camille"})
+    post = Post.objects.filter(author=resident, title=DEMO_POST_TITLE).first()
+    if post is None:
+        post = Post.objects.create(author=resident, title=DEMO_POST_TITLE, body=DEMO_POST_BODY)
+        post_review_start(post=post)
+        return post_approve(post=post, editor=editor)
+    if post.state == SubmissionState.APPROVED:
+        Post.objects.filter(pk=post.pk).update(decided_at=timezone.now())
+        post.refresh_from_db()
+        post_on_air_sync(post=post)
+    return post

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from city_feeds.cards.typography import PARIS, hour, kilometres_per_hour, labelled, quantity
-from city_feeds.items import ItemKind
+from city_feeds.items import ORIGIN_RESIDENT_POST, ItemKind
 from city_feeds.models import FeedItem, ReviewState
 from playlists.models import CardCategory
 
@@ -334,9 +334,22 @@ def report_line(item: FeedItem) -> CardLine:
     return CardLine(_("Resolved") if resolved else _("Reported"), what)
 
 
+def _is_resident_post(item: FeedItem) -> bool:
+    return (item.extra or {}).get("origin") == ORIGIN_RESIDENT_POST
+
+
+def _news_line(item: FeedItem) -> CardLine:
+    if item.kind == ItemKind.CITIZEN_REPORT:
+        return report_line(item)
+    if _is_resident_post(item):
+        return CardLine(_("Residents"), item.title)
+    return CardLine(item.title)
+
+
 def city_news_card(items: Sequence[FeedItem], *, now: dt.datetime) -> CardContent | None:
     """The month's energy saved by the smart street lighting, approved citizen reports (open
-    ones, then resolved ones), then the city's news."""
+    ones, then resolved ones), the residents' approved posts (the newest first), then the
+    city's news."""
     lines: list[CardLine] = []
     shown: list[FeedItem] = []
     for item in (i for i in items if i.kind == ItemKind.ENERGY):
@@ -348,11 +361,15 @@ def city_news_card(items: Sequence[FeedItem], *, now: dt.datetime) -> CardConten
         (i for i in items if i.kind == ItemKind.CITIZEN_REPORT and is_airable(i)),
         key=lambda i: (i.extra.get("status") == "closed", i.title),
     )
-    news = sorted((i for i in items if i.kind == ItemKind.NEWS), key=lambda i: i.title)
-    for item in [*reports, *news][: MAX_LINES - len(lines)]:
-        lines.append(
-            report_line(item) if item.kind == ItemKind.CITIZEN_REPORT else CardLine(item.title)
-        )
+    news = [i for i in items if i.kind == ItemKind.NEWS]
+    posts = sorted(
+        (i for i in news if _is_resident_post(i)),
+        key=lambda i: i.valid_from or i.received_at,
+        reverse=True,
+    )
+    city = sorted((i for i in news if not _is_resident_post(i)), key=lambda i: i.title)
+    for item in [*reports, *posts, *city][: MAX_LINES - len(lines)]:
+        lines.append(_news_line(item))
         shown.append(item)
     return _content(CardCategory.CITY_NEWS, _("Chartres today"), lines, shown)
 

@@ -28,6 +28,7 @@ from broadcasting.media.permissions import user_is_editor
 from broadcasting.media.services import ReviewError, asset_approve, asset_reject
 from cms import emails
 from cms.models.submissions import Moderated, Post, SubmissionState, VideoSubmission
+from cms.services.posts_on_air import post_on_air_sync
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +161,8 @@ def _decide(item: Item, *, editor: User, decision: Decision, comment: str) -> It
         _record(item, editor=editor, decision=decision, comment=comment)
         if isinstance(item, VideoSubmission):
             _asset_decide(item, editor=editor, decision=decision, comment=comment)
+        else:  # a post airs on the city news or events card once approved
+            post_on_air_sync(post=item)
         log(
             instance=item,
             action=LOG_ACTION[decision],

@@ -439,6 +439,10 @@ CARILLON_CHARTER_VERSION = env("CARILLON_CHARTER_VERSION", default="2026-1")
 CARILLON_SUBTITLES_MAX_BYTES = env.int("CARILLON_SUBTITLES_MAX_BYTES", default=512 * 1024)
 CARILLON_POST_IMAGE_MAX_BYTES = env.int("CARILLON_POST_IMAGE_MAX_BYTES", default=10_000_000)
 CARILLON_POST_IMAGE_MAX_PIXELS = env.int("CARILLON_POST_IMAGE_MAX_PIXELS", default=40_000_000)
+# An approved post airs on the city news card (and the ticker) this many days after approval; a
+# post with an event date airs on the day's events card until this many hours after its start.
+CARILLON_POST_ON_AIR_DAYS = env.int("CARILLON_POST_ON_AIR_DAYS", default=7)
+CARILLON_POST_EVENT_HOURS = env.int("CARILLON_POST_EVENT_HOURS", default=3)
 
 # --- Residents' uploads ------------------------------------------------------------------------
 # tus uploads are assembled here, one file per upload named by its id: a local folder (or a

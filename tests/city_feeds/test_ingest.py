@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import translation
+from django.utils import timezone, translation
 
 from city_feeds.items import FeedError, Item
 from city_feeds.models import FeedItem, FeedSource, FeedStandard, ReviewState
@@ -277,3 +277,22 @@ def test_the_ticker_gives_a_forecasts_range_and_the_energy_saved() -> None:
         lines = ticker_lines(now=NOW)
     assert f"{forecast.title}\u00a0: 2 to 9,5\u00a0°C" in lines
     assert "Éclairage public: 18\u202f450 kWh saved" in lines
+
+
+def test_a_local_source_stores_news_and_events_only_and_only_its_own() -> None:
+    """``local_items_store`` is for items this site makes (residents' posts): never an alert,
+    never into a source fed from outside."""
+    from city_feeds.items import Item, ItemKind
+    from city_feeds.services import local_items_store, local_items_withdraw, residents_source
+
+    local = residents_source()
+    news = Item(kind=ItemKind.NEWS, external_id="post:abc", title="Fête de quartier")
+    alert = Item(kind=ItemKind.ALERT, external_id="post:x", title="Évacuez")
+    with pytest.raises(ValueError, match="alert"):
+        local_items_store(source=local, items=[news, alert])
+    with pytest.raises(ValueError, match="not a local source"):
+        local_items_store(source=FeedSourceFactory(standard="rss"), items=[news])
+    assert not FeedItem.objects.exists()
+    assert local_items_store(source=local, items=[news]).created == 1
+    assert local_items_withdraw(source=local, external_ids=["post:abc"]) == 1
+    assert not FeedItem.objects.filter(expires_at__gt=timezone.now()).exists()

@@ -186,3 +186,32 @@ def test_a_disabled_source_accepts_no_push() -> None:
 def test_only_post_is_allowed() -> None:
     source = FeedSourceFactory(standard=FeedStandard.CAP)
     assert Client().get(url(source)).status_code == 405
+
+
+def test_a_source_with_no_key_refuses_what_anyone_could_sign() -> None:
+    """A key left empty (a row written outside the admin) must not make every push "signed"."""
+    source = FeedSourceFactory(standard=FeedStandard.CAP)
+    FeedSource.objects.filter(pk=source.pk).update(hmac_secret="", push_token="")
+    source.refresh_from_db()
+    headers = signed_headers(source, CAP)
+    headers["X-Carillon-Signature"] = push_signature(
+        secret="", timestamp=headers["X-Carillon-Timestamp"],
+        nonce=headers["X-Carillon-Nonce"], body=CAP,
+    )  # fmt: skip
+    assert push(source, CAP, headers).status_code == 401
+    ngsi = FeedSourceFactory(standard=FeedStandard.NGSI_LD)
+    FeedSource.objects.filter(pk=ngsi.pk).update(push_token="")
+    response = Client().post(
+        url(ngsi), data=NGSI_LD, content_type="application/json", headers={"X-Carillon-Token": ""}
+    )
+    assert response.status_code == 401
+    assert not FeedItem.objects.exists()
+
+
+def test_the_residents_posts_source_takes_no_push_even_signed() -> None:
+    """Only this site writes the residents' posts: nobody may push news or an alert there."""
+    from city_feeds.services import residents_source
+
+    source = residents_source()
+    assert push(source, CAP, signed_headers(source, CAP)).status_code == 401
+    assert_nothing_changed(source)

@@ -41,6 +41,12 @@ def test_seed_demo_is_idempotent() -> None:
     assert Event.objects.filter(channel=channel).count() == 1
     assert channel.default_fillers is not None
     assert [a.kind for a in channel.default_fillers.idents.all()] == [AssetKind.IDENT]
+    from city_feeds.models import FeedItem
+    from cms.models import Post, SubmissionState
+
+    (post,) = Post.objects.all()  # a resident's post, approved through the workflow, on air
+    assert post.state == SubmissionState.APPROVED and post.author.profile.display_name == "Camille"
+    assert FeedItem.objects.get(source__slug="contributions-habitants").title == post.title
 
 
 def test_create_demo_admin_prints_working_credentials_and_keeps_them(

@@ -13,7 +13,7 @@ from city_feeds.demo import (
     map_background_ensure,
 )
 from city_feeds.tasks_alerts import alert_clips_build_task
-from cms.demo import home_page_ensure
+from cms.demo import demo_post_ensure, home_page_ensure
 from playlists.demo import demo_programming_ensure
 
 
@@ -41,6 +41,8 @@ class Command(BaseCommand):
         sources = demo_sources_ensure()
         stored = demo_feeds_replay()
         self.stdout.write(f"City data: {len(sources)} demo sources, {stored} items")
+        post = demo_post_ensure(editor=editor)
+        self.stdout.write(f"Resident's post {post.pk}: {post.title} ({post.get_state_display()})")
         # The generic alert clips (one per category): made by the cards worker, not here.
         try:
             alert_clips_build_task.delay(channel.channel_format_id)
