@@ -37,7 +37,8 @@ def test_time_tokens_follow_the_clock_and_numbers_vary_within_their_range() -> N
 
 
 def test_there_is_one_demo_source_per_standard() -> None:
-    assert {demo.standard for demo in DEMO_SOURCES} == set(FeedStandard.values)
+    # Carillon's own (the residents' posts) is no payload standard: the demo seeds a post.
+    assert {demo.standard for demo in DEMO_SOURCES} == set(FeedStandard.values) - {"carillon"}
 
 
 @pytest.mark.parametrize("demo", DEMO_SOURCES, ids=lambda demo: demo.slug)
