@@ -7,12 +7,12 @@ builds it under an exclusive ``fcntl.flock``; the others wait for it and then re
 happen in a staging directory renamed into place, so a directory under its key is complete.
 
 Tests never get the cached files themselves, only copies (``copy_artefact``), so no test can
-alter what the next one (or the next run) reads. The cache lives under ``var/test-cache``
-(ignored by git); at the start of a run, entries unused for ``MAX_AGE_DAYS`` are removed, and
-the least recently used beyond ``MAX_BYTES``.
-
-``run_root()`` is a cache of one run only, shared by its xdist workers and removed at its end:
-for outputs that a run must make again (the encoder's own tests).
+alter what the next one (or the next run) reads. The cache lives outside the checkout, in the
+user's cache folder (``$XDG_CACHE_HOME/carillon/test-artefacts``, or ``CARILLON_TEST_CACHE_DIR``),
+like pip's: every clone and worktree of the project on a machine shares it, which is safe since
+keys name content (code digests, arguments, ffmpeg's build), never paths. At the start of a
+run, entries unused for ``MAX_AGE_DAYS`` are removed, and the least recently used beyond
+``MAX_BYTES``.
 """
 
 import fcntl
@@ -24,7 +24,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from importlib import metadata
@@ -32,24 +31,14 @@ from pathlib import Path
 
 from tests.support import ROOT
 
-CACHE_ROOT = ROOT / "var" / "test-cache"
-RUNS = ".runs"
-RUN_VARIABLE = "CARILLON_TEST_RUN"  # set by the controller, inherited by the xdist workers
+CACHE_ROOT = Path(
+    os.environ.get("CARILLON_TEST_CACHE_DIR")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    / "carillon"
+    / "test-artefacts"
+)
 MAX_AGE_DAYS = 7
 MAX_BYTES = 2 * 1024**3
-
-
-def start_run() -> None:
-    """Name this run (in the controller, or the only process), before the workers start."""
-    os.environ.setdefault(RUN_VARIABLE, uuid.uuid4().hex)
-
-
-def run_root() -> Path:
-    return CACHE_ROOT / RUNS / os.environ[RUN_VARIABLE]
-
-
-def end_run() -> None:
-    shutil.rmtree(run_root(), ignore_errors=True)
 
 
 @functools.cache
@@ -144,13 +133,9 @@ def prune(
     *, root: Path = CACHE_ROOT, max_age_days: float = MAX_AGE_DAYS, max_bytes: int = MAX_BYTES
 ) -> list[Path]:
     """Remove the artefacts nobody used for ``max_age_days`` (left by older code), then the
-    least recently used ones beyond ``max_bytes``, and the folders of runs that were killed."""
+    least recently used ones beyond ``max_bytes``."""
     if not root.is_dir():
         return []
-    runs = root / RUNS
-    for run in runs.iterdir() if runs.is_dir() else ():
-        if run.stat().st_mtime < time.time() - 86400:
-            shutil.rmtree(run, ignore_errors=True)
     oldest = time.time() - max_age_days * 86400
     entries = sorted(_entries(root.iterdir()), key=lambda entry: -entry.stat().st_mtime)
     kept, stale = 0, []

@@ -22,16 +22,9 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Once per run (in the controller, not in each xdist worker): name the run, for the media
-    that its workers share (``artefact_cache.run_root``), and drop stale cached media."""
+    """Once per run (in the controller, not in each xdist worker): drop stale cached media."""
     if not hasattr(config, "workerinput"):
-        artefact_cache.start_run()
         artefact_cache.prune()
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    if not hasattr(config, "workerinput"):
-        artefact_cache.end_run()
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-django's (stable) sort by kind of database use

@@ -20,9 +20,9 @@ from broadcasting.media.encoding import EncodeResult, encode_asset
 from broadcasting.media.ffmpeg import FFmpegError, Limits
 from broadcasting.media.formats import DEFAULT_FORMAT, Rung
 from broadcasting.media.probe import ProbeFacts
-from tests.artefact_cache import artefact_key, cached_artefact, run_root
+from tests.artefact_cache import artefact_key, cached_artefact, code_digest, packages_digest
 from tests.broadcasting import clips
-from tests.broadcasting.cached_media import rebased
+from tests.broadcasting.cached_media import CLIPS_CODE, MEDIA_CODE, rebased
 from tests.broadcasting.media_facts import (
     facts_for,
     ffprobe_json,
@@ -71,8 +71,9 @@ class Encoded:
 
 
 class EncodedAssets:
-    """Clips generated and encoded on first use, once per test run: the first xdist worker
-    that needs one encodes it, the others wait for it and read the same files."""
+    """Clips generated and encoded on first use, once for every run of the same code: the
+    first xdist worker that needs one encodes it, the others wait for it and read the same
+    files."""
 
     def __init__(self) -> None:
         self.done: dict[str, Encoded] = {}
@@ -84,7 +85,11 @@ class EncodedAssets:
 
     def _encode(self, name: str) -> Encoded:
         build = functools.partial(_encode_into, name=name)
-        folder = cached_artefact(artefact_key(f"encoding-{name}"), build, root=run_root())
+        # Keyed by everything that makes the encode (this file's sources and format, the clip
+        # generators, the media pipeline, the packages, ffmpeg's build): an encode kept from an
+        # earlier run is the one this code makes; any change to them encodes again.
+        code = code_digest(Path(__file__), CLIPS_CODE, MEDIA_CODE)
+        folder = cached_artefact(artefact_key(f"encoding-{name}", code, packages_digest()), build)
         staged: Encoded = pickle.loads((folder / "encoded.pickle").read_bytes())  # noqa: S301 - ours
         return rebased(staged, STAGED, folder)  # type: ignore[no-any-return]
 
