@@ -4,9 +4,11 @@ Under pytest-xdist each worker has its own test database and Redis database (see
 ``config.settings.test``); each test has its own media and work folders.
 """
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from config.storage import local_storages
 from tests import artefact_cache, database_template
@@ -48,6 +50,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             )
     if hasattr(config, "workerinput"):
         items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.fixture(autouse=True)
+def _site_language() -> Iterator[None]:
+    """Every test starts in the site's language (French): a request in English leaves English
+    active in the thread (Django's LocaleMiddleware never deactivates it), and the next test
+    on that worker would build English URLs (``/en/direct/``)."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
