@@ -406,14 +406,30 @@ def _read_live(url: str, out: Path, seconds: float) -> subprocess.CompletedProce
     )  # fmt: skip
 
 
-def test_ffmpeg_reads_three_channels_with_stacked_overrides_from_the_real_loop(
+def test_ffmpeg_and_hls_js_read_three_channels_with_stacked_overrides_from_the_real_loop(
     channel: Channel,  # noqa: F811
     encoded: dict[str, Path],  # noqa: F811
     site: tuple[Path, str, list[str]],
     tmp_path: Path,
 ) -> None:
+    """One run of the real loop, read at once by both clients: ffmpeg from the live edge (the
+    as-run log and each boundary's lead checked too) and hls.js in Chromium, through the
+    take-over, the alert over it, the take-over again and the plan."""
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     channels = _three_channels(channel, encoded, _ceil_second(timezone.now() + 14 * SEGMENT / 4))
-    _, base, requests = site
+    root, base, requests = site
+    for on in channels:
+        (root / f"{on.slug}.html").write_text(
+            PLAYER_PAGE.replace("MASTER", f"live/{on.slug}/master.m3u8")
+        )
+    segments = 6  # ffmpeg: START - 1 .. START + 4: take-over, alert, take-over again, plan
+    seconds = segments * SEG_S - 0.1
+    # hls.js starts about three segments behind the live edge, near START - 1, and plays on to
+    # the plan (START + 5)
+    end = segment_start(START + 5, epoch=channels[0].epoch, segment_ms=SPEC.segment_ms)
+    target_ms = int(end.timestamp() * 1000) + 1500
     playout = PlayoutProcess(
         tmp_path / "playout.log", lease_key=uuid.uuid4().hex, **database_env()
     ).start()
@@ -421,8 +437,6 @@ def test_ffmpeg_reads_three_channels_with_stacked_overrides_from_the_real_loop(
         for on in channels:
             wait_until(lambda on=on: (_live_sequence(on) or 0) >= START - 1, timeout=40,
                        what=f"{on.slug} on air")  # fmt: skip
-        segments = 6  # START - 1 .. START + 4: take-over, alert, take-over again, plan
-        seconds = segments * SEG_S - 0.1
         with ThreadPoolExecutor(max_workers=len(channels)) as pool:
             reads = {
                 on.slug: pool.submit(
@@ -433,6 +447,23 @@ def test_ffmpeg_reads_three_channels_with_stacked_overrides_from_the_real_loop(
                 )  # fmt: skip
                 for on in channels
             }
+            for on in channels:
+                wait_until(lambda on=on: (_live_sequence(on) or 0) >= START + 1, timeout=60,
+                           what=f"{on.slug} at START + 1")  # fmt: skip
+            with sync_playwright() as playwright:
+                browser = launch_chromium(playwright)
+                try:
+                    pages = []
+                    for on in channels:
+                        page = browser.new_page()
+                        page.goto(f"{base}/{on.slug}.html")
+                        pages.append(page)
+                    found = []
+                    for page in pages:
+                        _wait_until_played(page, target_ms + 2400, timeout_ms=60_000)
+                        found.append(_playback(page))
+                finally:
+                    browser.close()
             results = {slug: read.result(timeout=150) for slug, read in reads.items()}
         assert playout.alive, playout.output()
         first = channels[0]
@@ -445,6 +476,11 @@ def test_ffmpeg_reads_three_channels_with_stacked_overrides_from_the_real_loop(
     for slug, result in results.items():
         _check_live_read(result, tmp_path / f"{slug}.ts", seconds)
     assert _segments_fetched(requests), requests
+    alert = segment_start(START + 2, epoch=channels[0].epoch, segment_ms=SPEC.segment_ms)
+    for fatal, events, samples in found:
+        dates = _check_playback(fatal, events, samples)
+        # it played from before the alert (over the take-over) to the plan after both
+        assert min(dates) < int(alert.timestamp() * 1000) and dates[-1] > target_ms
     leads: dict[str, list[int]] = {}
     for slug, lead in re.findall(r"^(\S+) seq=\d+ .* lead=(-?\d+)ms$", playout.output(), re.M):
         leads.setdefault(slug, []).append(int(lead))
@@ -459,53 +495,3 @@ def test_ffmpeg_reads_three_channels_with_stacked_overrides_from_the_real_loop(
     assert [entry for entry in logged if START <= entry[1] <= START + 3] == [
         ("landscape", START), ("Reprise", START + 1), ("Alerte", START + 2), ("Reprise", START + 3),
     ]  # fmt: skip
-
-
-def test_hls_js_plays_three_channels_with_stacked_overrides_from_the_real_loop(
-    channel: Channel,  # noqa: F811
-    encoded: dict[str, Path],  # noqa: F811
-    site: tuple[Path, str, list[str]],
-    tmp_path: Path,
-) -> None:
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    channels = _three_channels(channel, encoded, _ceil_second(timezone.now() + 3 * SEGMENT))
-    root, base, _ = site
-    for on in channels:
-        (root / f"{on.slug}.html").write_text(
-            PLAYER_PAGE.replace("MASTER", f"live/{on.slug}/master.m3u8")
-        )
-    # playback starts about three segments behind the live edge, near START - 1: it plays the
-    # take-over, the alert over it, the take-over again and the plan (START + 5)
-    end = segment_start(START + 5, epoch=channels[0].epoch, segment_ms=SPEC.segment_ms)
-    target_ms = int(end.timestamp() * 1000) + 1500
-    playout = PlayoutProcess(
-        tmp_path / "playout.log", lease_key=uuid.uuid4().hex, **database_env()
-    ).start()
-    try:
-        for on in channels:
-            wait_until(lambda on=on: (_live_sequence(on) or 0) >= START + 1, timeout=60,
-                       what=f"{on.slug} on air")  # fmt: skip
-        with sync_playwright() as playwright:
-            browser = launch_chromium(playwright)
-            try:
-                pages = []
-                for on in channels:
-                    page = browser.new_page()
-                    page.goto(f"{base}/{on.slug}.html")
-                    pages.append(page)
-                found = []
-                for page in pages:
-                    _wait_until_played(page, target_ms + 2400, timeout_ms=60_000)
-                    found.append(_playback(page))
-            finally:
-                browser.close()
-        assert playout.alive, playout.output()
-    finally:
-        playout.stop()
-    alert = segment_start(START + 2, epoch=channels[0].epoch, segment_ms=SPEC.segment_ms)
-    for fatal, events, samples in found:
-        dates = _check_playback(fatal, events, samples)
-        # it played from before the alert (over the take-over) to the plan after both
-        assert min(dates) < int(alert.timestamp() * 1000) and dates[-1] > target_ms
