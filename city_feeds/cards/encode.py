@@ -1,9 +1,9 @@
 """A card picture → a clip of whole 4.8-s segments in the channel's format, through the real
 media pipeline (``broadcasting.media``): one ffmpeg makes a short H.264 file of the still
-picture (decoded once) over silence, exactly ``segments`` segments long (the audio a little shorter, so the
-container never exceeds them: the ladder pads the silence, never the picture), and
-``asset_create_from_file`` imports it as an approved asset of kind card whose transcode job is
-sent to the ``cards`` queue (``transcode_job_enqueue`` routes cards there).
+picture (decoded once) over silence, exactly ``segments`` segments long (the audio a little
+shorter, so the container never exceeds them: the ladder pads the silence, never the picture),
+and ``asset_create_from_file`` imports it as an approved asset of kind card whose transcode job
+is sent to the ``cards`` queue (``transcode_job_enqueue`` routes cards there).
 """
 
 import logging
