@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -51,3 +52,17 @@ CHROMIUM_ARGS = [
 def launch_chromium(playwright: Any) -> Any:
     """Debian's Chromium, headless, allowed to autoplay; no network beyond loopback."""
     return playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A local test server that prints no traceback when a client hangs up (a timeout test's
+    client, a player moving on). Besides the noise: CPython 3.11 formats tracebacks with
+    ``ast.parse``, whose AST conversion is not thread-safe, so a traceback printed from this
+    thread while a test parses sources (``tests/test_layers.py``) can fail that test with
+    "AST constructor recursion depth mismatch"."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):  # BrokenPipeError, ConnectionResetError...
+            return
+        super().handle_error(request, client_address)

@@ -5,7 +5,7 @@ import gzip
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -14,6 +14,7 @@ from city_feeds.fetch import AddressRefused, FetchError, address_allowed, url_fe
 from city_feeds.models import FeedDelivery, FeedItem, FeedSource
 from city_feeds.services import source_poll, sources_due_claim
 from tests.city_feeds.feed_factories import FeedSourceFactory, payload
+from tests.support import QuietHTTPServer
 
 PARKINGS = payload("ngsi-ld-notification-chartres-parkings.json")
 
@@ -81,7 +82,7 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd = QuietHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +66,7 @@ from tests.broadcasting.live.test_tsrewrite import (
     non_monotonic,
     packets,
 )
-from tests.support import ROOT, launch_chromium
+from tests.support import ROOT, QuietHTTPServer, launch_chromium
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.slow]
 
@@ -224,7 +224,7 @@ def site(settings, tmp_path: Path) -> Iterator[tuple[Path, str, list[str]]]:  # 
     handler = functools.partial(
         type("Handler", (_LoggingHandler,), {"requests": requests}), directory=str(root)
     )
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = QuietHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield root, f"http://127.0.0.1:{server.server_address[1]}", requests

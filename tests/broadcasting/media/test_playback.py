@@ -6,7 +6,7 @@ import os
 import subprocess
 import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from io import StringIO
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from broadcasting.models import Asset, ProcessingState
 from tests.broadcasting import cached_media, clips
 from tests.broadcasting.workers import Worker, purge_test_broker
 from tests.factories import UserFactory
-from tests.support import ROOT, launch_chromium
+from tests.support import ROOT, QuietHTTPServer, launch_chromium
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.slow]
 
@@ -81,7 +81,7 @@ def media_server(settings, tmp_path: Path) -> Iterator[str]:  # type: ignore[no-
     (site / "media").symlink_to(Path(settings.MEDIA_ROOT) / "private")
     (site / "hls.min.js").symlink_to(ROOT / "node_modules" / "hls.js" / "dist" / "hls.min.js")
     handler = functools.partial(_QuietHandler, directory=str(site))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = QuietHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
